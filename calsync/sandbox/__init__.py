@@ -1,0 +1,7 @@
+"""Local emulators of Google Calendar, Microsoft Graph and their OAuth servers.
+
+They speak the real wire protocols so that the real client libraries talk to
+them unchanged: the product runs, demonstrates and is tested with no
+credentials and no internet. Written from the providers' documentation; they
+share no code with the engine or the clients (only with each other).
+"""
