@@ -90,7 +90,7 @@ class MemoryCalendar:
         return len(self.live_events())
 
     def inject(self, kind: str, count: int = 1, **kwargs) -> None:
-        """Queue ``count`` faults for the next calls: ``rate_limit``, ``server_error``, ``apply_then_fail``."""
+        """Queue ``count`` faults for the next calls (rate_limit, server_error, apply_then_fail)."""
         self.faults.extend([(kind, kwargs)] * count)
 
 

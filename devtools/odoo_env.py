@@ -1,0 +1,171 @@
+"""Find an Odoo 18 to test and run with, and prepare it the way production would be.
+
+Odoo core is on no package registry: the developer keeps an Odoo 18 checkout
+with its virtualenv at ``FIELDOPS_ODOO_HOME`` (default ``/opt/odoo18``: source
+in ``src/``, virtualenv in ``venv/``), or points ``FIELDOPS_ODOO_PYTHON`` at a
+Python that can ``import odoo``, or runs the command with such a Python.
+Preparing installs the engine with its dependencies under Odoo's own pins and
+the OCA addons (wheels, ``--no-deps``) into a directory of our own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RUN_DIR = os.path.join(ROOT, ".run")
+DEFAULT_ODOO_HOME = "/opt/odoo18"
+OCA_ADDONS = ("odoo-addon-fieldservice>=18.0.5.9,<18.1", "odoo-addon-base_territory>=18.0.1.0,<18.1")
+# queue_job 18.0.1.7.1 and later use @api.private, which the original 18.0 release lacks
+QUEUE_JOB_OLD_ODOO = "odoo-addon-queue_job==18.0.1.7.0"
+QUEUE_JOB_NEW_ODOO = "odoo-addon-queue_job>=18.0.1.7.0,<18.1"
+
+_PROBE = (
+    "import json, os, odoo, odoo.release as r, odoo.api as a;"
+    "src = os.path.dirname(os.path.dirname(odoo.__file__));"
+    "print(json.dumps({'version': list(r.version_info[:2]), 'src': src,"
+    " 'has_private': hasattr(a, 'private')}))"
+)
+
+
+@dataclass
+class OdooInstall:
+    python: str
+    src: str
+    version: tuple
+    has_private: bool
+
+    @property
+    def odoo_bin(self) -> list[str]:
+        script = os.path.join(self.src, "odoo-bin")
+        if os.path.exists(script):
+            return [self.python, script]
+        return [self.python, "-m", "odoo"]
+
+    @property
+    def requirements(self) -> str | None:
+        path = os.path.join(self.src, "requirements.txt")
+        return path if os.path.exists(path) else None
+
+    def addons_paths(self) -> list[str]:
+        paths = [os.path.join(self.src, "addons"), os.path.join(self.src, "odoo", "addons")]
+        return [p for p in paths if os.path.isdir(p)]
+
+
+def _probe(python: str) -> OdooInstall | None:
+    try:
+        out = subprocess.run([python, "-c", _PROBE], capture_output=True, text=True, timeout=120,
+                             env={**os.environ, "TZ": "UTC"})
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if out.returncode != 0:
+        return None
+    info = json.loads(out.stdout.strip().splitlines()[-1])
+    return OdooInstall(python, info["src"], tuple(info["version"]), info["has_private"])
+
+
+def find_odoo() -> tuple[OdooInstall | None, str]:
+    """The Odoo 18 to use, or None and the reason none was found."""
+    tried = []
+    candidates = []
+    if os.environ.get("FIELDOPS_ODOO_PYTHON"):
+        candidates.append(os.environ["FIELDOPS_ODOO_PYTHON"])
+    home = os.environ.get("FIELDOPS_ODOO_HOME", DEFAULT_ODOO_HOME)
+    for name in ("venv", ".venv"):
+        candidates.append(os.path.join(home, name, "bin", "python"))
+    candidates.append(sys.executable)
+    for python in candidates:
+        if not os.path.exists(python):
+            tried.append(f"{python} (absent)")
+            continue
+        found = _probe(python)
+        if found is None:
+            tried.append(f"{python} (cannot import odoo)")
+        elif found.version[0] != 18:
+            tried.append(f"{python} (Odoo {found.version[0]}, not 18)")
+        else:
+            return found, ""
+    return None, "Odoo 18 not found: tried " + "; ".join(tried) + \
+        " (set FIELDOPS_ODOO_HOME or FIELDOPS_ODOO_PYTHON, see README)"
+
+
+def _pip(odoo: OdooInstall, *args: str) -> None:
+    env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    env.pop("PIP_CONSTRAINT", None)
+    run_quietly([odoo.python, "-m", "pip", "install", "-q", *args], env=env)
+
+
+def run_quietly(cmd: list[str], env=None) -> None:
+    """Run a pip install, printing its output only if it fails (pip warns about local indexes)."""
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.stdout.write(done.stdout + done.stderr)
+        raise subprocess.CalledProcessError(done.returncode, cmd)
+
+
+def _stamp_ok(name: str, content: str) -> bool:
+    path = os.path.join(RUN_DIR, f"{name}.stamp")
+    digest = hashlib.sha256(content.encode()).hexdigest()
+    return os.path.exists(path) and read_text(path) == digest
+
+
+def read_text(path: str) -> str:
+    with open(path) as handle:
+        return handle.read()
+
+
+def _stamp_write(name: str, content: str) -> None:
+    os.makedirs(RUN_DIR, exist_ok=True)
+    with open(os.path.join(RUN_DIR, f"{name}.stamp"), "w") as handle:
+        handle.write(hashlib.sha256(content.encode()).hexdigest())
+
+
+def prepare(odoo: OdooInstall, log=print) -> str:
+    """Install the engine and test tools into Odoo's Python and the OCA addons beside it.
+
+    Returns the addons directory holding the OCA addons. Repeated calls are cheap.
+    """
+    constraints = ["-c", odoo.requirements] if odoo.requirements else []
+    pyproject = read_text(os.path.join(ROOT, "pyproject.toml"))
+    key = json.dumps([odoo.python, ROOT, pyproject])
+    if not _stamp_ok("odoo-python", key):
+        log(f"installing calsync and its dependencies into {odoo.python} under Odoo's pins")
+        _pip(odoo, *constraints, "-e", ROOT, "websocket-client")
+        _stamp_write("odoo-python", key)
+    oca_dir = os.path.join(RUN_DIR, "oca-addons")
+    queue_job = QUEUE_JOB_NEW_ODOO if odoo.has_private else QUEUE_JOB_OLD_ODOO
+    specs = [*OCA_ADDONS, queue_job]
+    if not _stamp_ok("oca-addons", json.dumps(specs)) or not os.path.isdir(oca_dir):
+        log("installing OCA addons: " + ", ".join(specs))
+        _pip(odoo, "--no-deps", "--upgrade", "--target", oca_dir, *specs)
+        _stamp_write("oca-addons", json.dumps(specs))
+    return os.path.join(oca_dir, "odoo", "addons")
+
+
+def write_config(path: str, odoo: OdooInstall, oca_addons: str, pg, *, data_dir: str, http_port: int,
+                 extra: dict | None = None) -> None:
+    """An Odoo config file for the private cluster, with the addon and queue_job's runner."""
+    addons = [*odoo.addons_paths(), oca_addons, ROOT]
+    values = {
+        "addons_path": ",".join(addons),
+        "db_host": "127.0.0.1",
+        "db_port": str(pg.port),
+        "db_user": "fieldops",
+        "db_password": "False",
+        "data_dir": data_dir,
+        "http_interface": "127.0.0.1",
+        "http_port": str(http_port),
+        "server_wide_modules": "base,web,queue_job",
+        "list_db": "False",
+        "admin_passwd": "fieldops-local-admin",
+    }
+    values.update(extra or {})
+    lines = ["[options]"] + [f"{k} = {v}" for k, v in values.items()]
+    lines += ["", "[queue_job]", "channels = root:2,root.fieldops_calendar:2", ""]
+    with open(path, "w") as handle:
+        handle.write("\n".join(lines))

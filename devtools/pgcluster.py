@@ -1,0 +1,132 @@
+"""A private, throwaway PostgreSQL cluster on loopback for tests and the demo.
+
+PostgreSQL refuses to run as root, so when we are root the server runs as the
+``postgres`` OS user. Odoo refuses ``db_user = postgres``, so the cluster gets
+a login role of its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+
+ROLE = "fieldops"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def find_pg_bin() -> str:
+    """The directory of the PostgreSQL server binaries (PG_BIN, or the newest under /usr/lib/postgresql)."""
+    explicit = os.environ.get("PG_BIN")
+    candidates = [explicit] if explicit else sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
+    for path in candidates:
+        if path and os.path.exists(os.path.join(path, "initdb")):
+            return path
+    found = shutil.which("initdb")
+    if found:
+        return os.path.dirname(found)
+    raise RuntimeError("PostgreSQL server binaries not found: install postgresql or set PG_BIN")
+
+
+class PgCluster:
+    """initdb + pg_ctl start/stop in ``directory`` (a fresh temp dir by default)."""
+
+    def __init__(self, directory: str | None = None, port: int | None = None):
+        self.owned_dir = directory is None
+        self.directory = directory or tempfile.mkdtemp(prefix="fieldops-pg-")
+        self.data = os.path.join(self.directory, "data")
+        self.port = port or free_port()
+        self.bin = find_pg_bin()
+        self.as_postgres = os.geteuid() == 0
+        self.started = False
+
+    # -- helpers -----------------------------------------------------------
+    def _cmd(self, *args: str) -> list[str]:
+        if self.as_postgres:
+            return ["runuser", "-u", "postgres", "--", *args]
+        return list(args)
+
+    def _run(self, *args: str, quiet=True) -> None:
+        subprocess.run(self._cmd(*args), check=True, cwd="/",
+                       stdout=subprocess.DEVNULL if quiet else None,
+                       stderr=subprocess.PIPE if quiet else None)
+
+    def _prepare_dir(self) -> None:
+        os.makedirs(self.directory, exist_ok=True)
+        if self.as_postgres:
+            pw = pwd.getpwnam("postgres")
+            os.chmod(self.directory, 0o755)
+            os.chown(self.directory, pw.pw_uid, pw.pw_gid)
+            # every parent must be traversable by the postgres user
+            parent = os.path.dirname(os.path.abspath(self.directory))
+            while parent not in ("/", ""):
+                mode = os.stat(parent).st_mode
+                if not mode & 0o001:
+                    os.chmod(parent, mode | 0o001)
+                parent = os.path.dirname(parent)
+
+    # -- lifecycle ---------------------------------------------------------
+    def start(self) -> PgCluster:
+        self._prepare_dir()
+        if not os.path.exists(os.path.join(self.data, "PG_VERSION")):
+            self._run(os.path.join(self.bin, "initdb"), "-D", self.data, "-U", "postgres",
+                      "--auth=trust", "-E", "UTF8", "--locale=C")
+        options = (f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 "
+                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+                   "-c max_connections=200")
+        log = os.path.join(self.directory, "postgres.log")
+        self._run(os.path.join(self.bin, "pg_ctl"), "-D", self.data, "-o", options, "-l", log,
+                  "-w", "-t", "60", "start")
+        self.started = True
+        self.ensure_role()
+        return self
+
+    def psql(self, sql: str, db: str = "postgres") -> str:
+        result = subprocess.run(
+            [os.path.join(self.bin, "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+             "-d", db, "-v", "ON_ERROR_STOP=1", "-Atc", sql],
+            check=True, capture_output=True, text=True)
+        return result.stdout.strip()
+
+    def ensure_role(self) -> None:
+        exists = self.psql(f"SELECT 1 FROM pg_roles WHERE rolname = '{ROLE}'")
+        if not exists:
+            self.psql(f"CREATE ROLE {ROLE} LOGIN SUPERUSER")
+
+    def database_exists(self, name: str) -> bool:
+        return bool(self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'"))
+
+    def stop(self) -> None:
+        if self.started:
+            with contextlib.suppress(subprocess.CalledProcessError):
+                self._run(os.path.join(self.bin, "pg_ctl"), "-D", self.data, "-m", "fast", "-w", "stop")
+            self.started = False
+        if self.owned_dir:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                self.psql("SELECT 1")
+                return
+            except subprocess.CalledProcessError:
+                time.sleep(0.2)
+        raise RuntimeError("PostgreSQL did not become ready")
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()

@@ -1,0 +1,195 @@
+"""The test command: the engine suite (pinned and current), then the Odoo suite on real Odoo 18.
+
+Usage: ``bin/test [--require-odoo] [--engine-only | --odoo-only] [--pinned-only]
+[--odoo-tags TAGS] [-- pytest args]``. ``FIELDOPS_REQUIRE_ODOO=1`` is the same as
+``--require-odoo``: a missing Odoo then fails instead of being reported as skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+
+from devtools import engine_env, odoo_env
+from devtools.pgcluster import PgCluster, free_port
+
+ROOT = odoo_env.ROOT
+RUN_DIR = odoo_env.RUN_DIR
+ADDON = "fieldops_calendar_sync"
+
+
+class Tally:
+    def __init__(self):
+        self.passed = self.failed = self.skipped = 0
+        self.lines = []
+
+    def add(self, name, passed, failed, skipped=0, note=""):
+        self.passed += passed
+        self.failed += failed
+        self.skipped += skipped
+        self.lines.append(f"  {name}: {passed} passed, {failed} failed, {skipped} skipped {note}".rstrip())
+
+
+def say(msg):
+    print(f"[fieldops-test] {msg}", flush=True)
+
+
+def junit_counts(path):
+    root = ET.parse(path).getroot()
+    suites = [root] if root.tag == "testsuite" else list(root)
+    total = sum(int(s.get("tests", 0)) for s in suites)
+    failed = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
+    skipped = sum(int(s.get("skipped", 0)) for s in suites)
+    return total - failed - skipped, failed, skipped
+
+
+def run_engine(tally, venv_dir, pinned, pytest_args):
+    label = "engine suite (Odoo 18 pins)" if pinned else "engine suite (current releases)"
+    python = engine_env.ensure_venv(os.path.join(ROOT, venv_dir), pinned, log=say)
+    say(f"{label}: {engine_env.versions(python)}")
+    if pinned:
+        lint = subprocess.run([python, "-m", "ruff", "check", "."], cwd=ROOT)
+        tally.add("ruff", 1 if lint.returncode == 0 else 0, 0 if lint.returncode == 0 else 1)
+    os.makedirs(RUN_DIR, exist_ok=True)
+    report = os.path.join(RUN_DIR, f"junit-{'pinned' if pinned else 'current'}.xml")
+    if os.path.exists(report):
+        os.remove(report)
+    result = subprocess.run([python, "-m", "pytest", "-q", "tests", f"--junitxml={report}", *pytest_args],
+                            cwd=ROOT)
+    if os.path.exists(report):
+        passed, failed, skipped = junit_counts(report)
+        if result.returncode not in (0, 5) and failed == 0:
+            failed = 1
+        tally.add(label, passed, failed, skipped)
+    else:
+        tally.add(label, 0, 1, note="(pytest produced no report)")
+
+
+def ensure_browser():
+    """Browser tours need Chromium; without it Odoo would skip them silently, so insist."""
+    if shutil.which("chromium") or os.path.exists("/usr/bin/chromium"):
+        return None
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        say("installing Debian's chromium for the browser tours")
+        subprocess.run(["apt-get", "update", "-q"], check=False, stdout=subprocess.DEVNULL)
+        done = subprocess.run(["apt-get", "install", "-y", "-q", "chromium"],
+                              env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+                              stdout=subprocess.DEVNULL)
+        if done.returncode == 0:
+            return None
+    return "Debian's chromium is required for the browser tours (apt-get install chromium)"
+
+
+SKIP_MARKERS = re.compile(r"(Chrome executable not found|websocket-client|Cannot run tour|skipping .*tour)",
+                          re.IGNORECASE)
+NOTEWORTHY = re.compile(r"( ERROR | CRITICAL |FAIL:|Traceback|\d+ failed, \d+ error)")
+STATS = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests")
+
+
+def run_odoo(tally, require, tags):
+    odoo, why = odoo_env.find_odoo()
+    if odoo is None:
+        line = f"Odoo suite: SKIPPED — {why}"
+        say(line)
+        if require:
+            tally.add("odoo suite", 0, 1, note="(required but Odoo 18 is missing)")
+        else:
+            tally.lines.append("  " + line)
+        return
+    say(f"Odoo suite: Odoo {'.'.join(map(str, odoo.version))} at {odoo.src} ({odoo.python})")
+    problem = ensure_browser()
+    if problem:
+        say(f"Odoo suite: FAILED — {problem}")
+        tally.add("odoo suite", 0, 1, note=f"({problem})")
+        return
+    oca = odoo_env.prepare(odoo, log=say)
+    workdir = tempfile.mkdtemp(prefix="fieldops-odoo-test-")
+    cluster = PgCluster()
+    started = time.monotonic()
+    try:
+        cluster.start()
+        say(f"private PostgreSQL on 127.0.0.1:{cluster.port}")
+        config = os.path.join(workdir, "odoo.conf")
+        key = base64.urlsafe_b64encode(os.urandom(32)).decode()
+        odoo_env.write_config(config, odoo, oca, cluster, data_dir=os.path.join(workdir, "data"),
+                              http_port=free_port(),
+                              extra={"fieldops_calendar_sync_key": key, "workers": "0"})
+        log_path = os.path.join(RUN_DIR, "odoo-test.log")
+        cmd = [*odoo.odoo_bin, "-c", config, "-d", "fieldops_test", "-i", ADDON, "--test-enable",
+               "--test-tags", tags, "--stop-after-init", "--log-level", "info"]
+        say("installing the addon with demo data and running its tests (log: .run/odoo-test.log)")
+        stats = None
+        skipped_tours = []
+        with open(log_path, "w") as log:
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                    env={**os.environ, "TZ": "UTC"}, cwd=workdir)
+            for line in proc.stdout:
+                log.write(line)
+                if NOTEWORTHY.search(line):
+                    print(line.rstrip(), flush=True)
+                if STATS.search(line):
+                    stats = STATS.search(line)
+                if SKIP_MARKERS.search(line):
+                    skipped_tours.append(line.strip())
+            rc = proc.wait()
+        elapsed = time.monotonic() - started
+        if stats is None:
+            tally.add("odoo suite", 0, 1, note=f"(no test report; exit {rc}; see .run/odoo-test.log)")
+            return
+        failed = int(stats.group(1)) + int(stats.group(2))
+        total = int(stats.group(3))
+        if skipped_tours:
+            say("browser tours were skipped, which counts as a failure: " + skipped_tours[0])
+            failed += 1
+        if rc != 0 and failed == 0:
+            failed = 1
+        if total == 0:
+            failed += 1
+        tally.add("odoo suite", total - min(failed, total), failed, note=f"({elapsed:.0f} s)")
+    finally:
+        cluster.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="bin/test", description=__doc__)
+    parser.add_argument("--require-odoo", action="store_true",
+                        default=os.environ.get("FIELDOPS_REQUIRE_ODOO", "") not in ("", "0"))
+    parser.add_argument("--engine-only", action="store_true")
+    parser.add_argument("--odoo-only", action="store_true")
+    parser.add_argument("--pinned-only", action="store_true", help="skip the run under current releases")
+    parser.add_argument("--odoo-tags", default=f"/{ADDON}")
+    parser.add_argument("pytest_args", nargs="*")
+    args = parser.parse_args(argv)
+
+    def interrupted(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupted)
+    tally = Tally()
+    try:
+        if not args.odoo_only:
+            run_engine(tally, ".venv", True, args.pytest_args)
+            if not args.pinned_only:
+                run_engine(tally, ".venv-current", False, args.pytest_args)
+        if not args.engine_only:
+            run_odoo(tally, args.require_odoo, args.odoo_tags)
+    except KeyboardInterrupt:
+        say("interrupted; the private PostgreSQL cluster was stopped")
+        return 130
+    print("\n".join(["", "Summary:", *tally.lines]))
+    print(f"total: {tally.passed} passed, {tally.failed} failed, {tally.skipped} skipped")
+    return 1 if tally.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
