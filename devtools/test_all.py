@@ -89,9 +89,12 @@ def ensure_browser():
     return "Debian's chromium is required for the browser tours (apt-get install chromium)"
 
 
+# problems outside any test (install, demo data, registry) that must fail the suite too
+LOAD_PROBLEMS = re.compile(r"( CRITICAL |failed to install|Failed to load registry|Couldn't load module|"
+                           r"odoo\.modules\.loading: .* ERROR |ParseError)")
 SKIP_MARKERS = re.compile(r"(Chrome executable not found|websocket-client|Cannot run tour|skipping .*tour)",
                           re.IGNORECASE)
-NOTEWORTHY = re.compile(r"( ERROR | CRITICAL |FAIL:|Traceback|\d+ failed, \d+ error)")
+NOTEWORTHY = re.compile(r"( ERROR | CRITICAL | WARNING .*failed|FAIL:|Traceback|\d+ failed, \d+ error)")
 STATS = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests")
 
 
@@ -129,6 +132,7 @@ def run_odoo(tally, require, tags):
         say("installing the addon with demo data and running its tests (log: .run/odoo-test.log)")
         stats = None
         skipped_tours = []
+        load_problems = []
         with open(log_path, "w") as log:
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                     env={**os.environ, "TZ": "UTC"}, cwd=workdir)
@@ -138,6 +142,8 @@ def run_odoo(tally, require, tags):
                     print(line.rstrip(), flush=True)
                 if STATS.search(line):
                     stats = STATS.search(line)
+                if LOAD_PROBLEMS.search(line):
+                    load_problems.append(line.strip())
                 if SKIP_MARKERS.search(line):
                     skipped_tours.append(line.strip())
             rc = proc.wait()
@@ -149,6 +155,9 @@ def run_odoo(tally, require, tags):
         total = int(stats.group(3))
         if skipped_tours:
             say("browser tours were skipped, which counts as a failure: " + skipped_tours[0])
+            failed += 1
+        if load_problems:
+            say("the addon did not load cleanly, which counts as a failure: " + load_problems[0])
             failed += 1
         if rc != 0 and failed == 0:
             failed = 1

@@ -1,0 +1,36 @@
+"""OAuth callbacks of the connect flows: the one place a controller talks to a provider (code exchange)."""
+
+import logging
+
+from odoo import _, http
+from odoo.exceptions import AccessError, UserError
+from odoo.http import request
+from werkzeug.utils import redirect
+
+_logger = logging.getLogger(__name__)
+
+
+class CalendarOAuthController(http.Controller):
+    @http.route(
+        ["/fieldops_calendar_sync/oauth/google/callback", "/fieldops_calendar_sync/oauth/microsoft/callback"],
+        type="http",
+        auth="user",
+        methods=["GET"],
+        sitemap=False,
+    )
+    def oauth_callback(self, **params):
+        provider = "google" if "/google/" in request.httprequest.path else "microsoft"
+        Connection = request.env["fieldops.calendar.connection"]
+        try:
+            connection = Connection._oauth_finish(provider, params)
+        except (UserError, AccessError) as exc:
+            request.env.cr.rollback()
+            _logger.info("calendar sign-in refused for user %s: %s", request.env.uid, exc.args[0])
+            return request.render(
+                "fieldops_calendar_sync.oauth_result",
+                {"ok": False, "message": exc.args[0], "title": _("The calendar was not connected")},
+                status=400,
+            )
+        return redirect(
+            f"/odoo/calendar-connections/{connection.id}", code=303
+        )

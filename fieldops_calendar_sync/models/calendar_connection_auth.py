@@ -1,0 +1,248 @@
+"""Connecting, reconnecting and disconnecting a calendar: OAuth, encrypted tokens, provider clients."""
+
+import json
+import logging
+from datetime import timedelta
+
+from odoo import _, fields, models
+from odoo.exceptions import UserError
+
+from calsync.errors import SyncError
+from calsync.oauth_state import issue_state, verify_state
+
+from ..tools import providers
+from ..tools.cipher import get_cipher
+
+_logger = logging.getLogger(__name__)
+SESSION_TTL = timedelta(minutes=15)
+
+
+class CalendarConnection(models.Model):
+    _inherit = "fieldops.calendar.connection"
+
+    # -- OAuth -----------------------------------------------------------------
+    def _state_secret(self):
+        return self.env["ir.config_parameter"].sudo().get_param("database.secret")
+
+    def action_connect(self):
+        """Start the provider's sign-in: a signed, single-use state and PKCE, then redirect."""
+        self.ensure_one()
+        self.check_access("write")
+        cipher = get_cipher()  # refuse early and clearly when no key is configured
+        config = providers.provider_config(self.env, self.provider)
+        redirect_uri = providers.redirect_uri(self.env, self.provider)
+        state, nonce = issue_state(self._state_secret(), self.env.uid, self.company_id.id)
+        if self.provider == "google":
+            from calsync.google import oauth as google_oauth
+
+            url, verifier = google_oauth.authorization_url(config, redirect_uri, state)
+            payload = {"code_verifier": verifier}
+        else:
+            from calsync.microsoft import auth as microsoft_auth
+
+            flow = microsoft_auth.start_auth(config, redirect_uri, state)
+            url, payload = flow["auth_uri"], {"flow": flow}
+        self.env["fieldops.calendar.oauth.session"].sudo().create(
+            {
+                "nonce": nonce,
+                "user_id": self.env.uid,
+                "company_id": self.company_id.id,
+                "connection_id": self.id,
+                "payload_encrypted": cipher.encrypt(json.dumps(payload)),
+                "expires_at": fields.Datetime.now() + SESSION_TTL,
+            }
+        )
+        return {"type": "ir.actions.act_url", "url": url, "target": "self"}
+
+    action_reconnect = action_connect
+
+    def _oauth_take_session(self, state):
+        """Verify ``state`` for the current user and consume its session (single use)."""
+        Session = self.env["fieldops.calendar.oauth.session"].sudo()
+        nonce = (state or "").split(".")[0]
+        session = Session.search([("nonce", "=", nonce)], limit=1) if nonce else Session
+        if not session or session.user_id.id != self.env.uid:
+            raise UserError(_("This sign-in link is unknown or was already used. Start the connection again."))
+        try:
+            verify_state(self._state_secret(), state, self.env.uid, session.company_id.id)
+        except SyncError as exc:
+            raise UserError(str(exc)) from None
+        connection = session.connection_id
+        payload = json.loads(get_cipher().decrypt(session.payload_encrypted))
+        expired = session.expires_at < fields.Datetime.now()
+        session.unlink()
+        if expired:
+            raise UserError(_("The sign-in took too long. Start the connection again."))
+        return connection.with_company(connection.company_id), payload
+
+    def _oauth_finish(self, provider, params):
+        """Exchange the callback's code for tokens, store them encrypted, mark the connection connected."""
+        connection, payload = self._oauth_take_session(params.get("state"))
+        if connection.provider != provider:
+            raise UserError(_("This sign-in belongs to another kind of calendar. Start the connection again."))
+        connection.check_access("write")
+        if params.get("error"):
+            raise UserError(
+                _("The provider refused the sign-in: %(reason)s. Try again, or ask your administrator.",
+                  reason=params.get("error_description") or params["error"])
+            )
+        config = providers.provider_config(self.env, provider)
+        redirect_uri = providers.redirect_uri(self.env, provider)
+        try:
+            if provider == "google":
+                from calsync.google import oauth as google_oauth
+
+                token = google_oauth.exchange_code(config, redirect_uri, params.get("code"), payload["code_verifier"])
+                email = None
+            else:
+                from calsync.microsoft import auth as microsoft_auth
+
+                token, email = microsoft_auth.finish_auth(config, payload["flow"], dict(params))
+        except SyncError as exc:
+            raise UserError(_("Connecting the calendar failed: %s", exc)) from None
+        connection._store_token(token)
+        vals = {
+            "state": "sandbox_connected" if providers.sandbox_mode(self.env) else "connected",
+            "sandbox": providers.sandbox_mode(self.env),
+            "last_error": False,
+            "last_error_kind": False,
+        }
+        if email:
+            vals["account_email"] = email
+        if connection.provider == "google" and not connection.calendar_ref:
+            vals["calendar_ref"] = "primary"
+        connection.sudo().write(vals)
+        connection.message_post(body=_("Calendar connected by %s.", self.env.user.name))
+        connection._after_connect()
+        return connection
+
+    def _after_connect(self):
+        """Hook for the sync layer: first full sync and push channels."""
+        return True
+
+    # -- tokens ----------------------------------------------------------------
+    def _store_token(self, token):
+        """Encrypt and store a provider token blob (never logged, never in chatter)."""
+        self.ensure_one()
+        self.sudo().write({"token_encrypted": get_cipher().encrypt(token) if token else False})
+
+    def _load_token(self):
+        self.ensure_one()
+        blob = self.sudo().token_encrypted
+        if not blob:
+            raise UserError(_("This calendar is not connected. Click Connect first."))
+        return get_cipher().decrypt(blob)
+
+    def _make_client(self):
+        """The provider client for this connection; the only place a token is decrypted."""
+        self.ensure_one()
+        config = providers.provider_config(self.env, self.provider)
+        token = self._load_token()
+        connection = self.sudo()
+
+        def store(new_token):
+            connection._store_token(new_token)
+
+        if self.provider == "google":
+            from calsync.google import GoogleCalendarClient
+
+            return GoogleCalendarClient(
+                config, token, calendar_id=self.calendar_ref or "primary",
+                send_updates="all" if self.invite_crew else "none", invite_attendees=self.invite_crew,
+                on_token_refresh=store,
+            )
+        from calsync.microsoft import GraphCalendarClient
+
+        return GraphCalendarClient(
+            config, token, account_email=self.account_email, calendar_id=self.calendar_ref or None,
+            window=(self.window_past_days, self.window_future_days), invite_attendees=self.invite_crew,
+            on_token_cache_changed=store,
+        )
+
+    # -- disconnect / key rotation -------------------------------------------------
+    def action_disconnect(self):
+        """Stop channels, delete subscriptions, wipe tokens; events stay in the calendar."""
+        for connection in self:
+            connection.check_access("write")
+            connection._stop_channels()
+            connection.sudo().write(
+                {"token_encrypted": False, "sync_cursor": False, "state": "disconnected", "token_expires_at": False}
+            )
+            connection.message_post(body=_("Calendar disconnected by %s. Its events were left in place.",
+                                           self.env.user.name))
+        return True
+
+    def _stop_channels(self):
+        """Stop every active channel at the provider; failures are recorded, never block a disconnect."""
+        self.ensure_one()
+        channels = self.channel_ids.filtered(lambda c: c.state in ("pending", "active"))
+        if not channels:
+            return
+        try:
+            client = self._make_client()
+        except (UserError, SyncError) as exc:
+            channels.write({"state": "stopped", "last_error": str(exc)})
+            return
+        from calsync.events import Channel
+
+        for channel in channels:
+            try:
+                client.unwatch(Channel(id=channel.external_id, resource_id=channel.resource_id or "",
+                                       expires_at=channel.expires_at))
+                channel.write({"state": "stopped"})
+            except SyncError as exc:
+                channel.write({"state": "stopped", "last_error": str(exc)})
+
+    def _reencrypt_all_secrets(self):
+        """Re-encrypt every token and client secret with the newest key (all companies)."""
+        cipher = get_cipher()
+        count = 0
+        for connection in self.sudo().with_context(active_test=False).search([("token_encrypted", "!=", False)]):
+            connection.token_encrypted = cipher.reencrypt(connection.token_encrypted)
+            count += 1
+        params = self.env["ir.config_parameter"].sudo()
+        for param in ("fieldops_calendar_sync.google_client_secret", "fieldops_calendar_sync.microsoft_client_secret"):
+            stored = params.get_param(param)
+            if stored:
+                params.set_param(param, cipher.reencrypt(stored))
+                count += 1
+        Session = self.env["fieldops.calendar.oauth.session"].sudo()
+        for session in Session.search([]):
+            session.payload_encrypted = cipher.reencrypt(session.payload_encrypted)
+        return count
+
+    # -- demo ------------------------------------------------------------------------
+    def _demo_connect_sandbox(self):
+        """Connect the demo calendars through the sandbox's consent-at-once sign-in, if it is running.
+
+        The same code path as a person clicking Connect (signed state, PKCE, code exchange),
+        driven server-side because the sandbox's authorize page answers without a browser.
+        """
+        import requests
+
+        if not providers.sandbox_mode(self.env):
+            return False
+        try:
+            info = providers.sandbox_info(self.env)
+            get_cipher()
+        except UserError as exc:
+            _logger.info("demo calendars left unconnected: %s", exc.args[0])
+            return False
+        session = requests.Session()
+        session.trust_env = False
+        session.verify = info["ca_cert"]
+        for connection in self.exists():
+            if connection.state not in ("draft", "disconnected"):
+                continue
+            try:
+                url = connection.action_connect()["url"]
+                sep = "&" if "?" in url else "?"
+                answer = session.get(f"{url}{sep}login_hint={connection.account_email or ''}",
+                                     allow_redirects=False, timeout=10)
+                from urllib.parse import parse_qsl, urlsplit
+
+                params = dict(parse_qsl(urlsplit(answer.headers.get("Location", "")).query))
+                self._oauth_finish(connection.provider, params)
+            except (UserError, SyncError, requests.RequestException) as exc:
+                _logger.warning("demo calendar %s not connected: %s", connection.name, exc)
+        return True

@@ -1,0 +1,74 @@
+"""One job on one connection: which remote event it is, and what both sides last agreed on."""
+
+import json
+import uuid
+
+from odoo import api, fields, models
+
+LINK_STATES = [
+    ("in_sync", "In sync"),
+    ("pending_push", "Pending push"),
+    ("conflict", "Conflict"),
+    ("error", "Error"),
+    ("tombstone", "Deleted"),
+]
+
+
+def new_identity():
+    """A link identity: 32 lowercase hex digits, valid as a Google client event id (base32hex)."""
+    return uuid.uuid4().hex
+
+
+class CalendarLink(models.Model):
+    _name = "fieldops.calendar.link"
+    _description = "Calendar event link"
+    _order = "id desc"
+    _rec_name = "identity"
+
+    connection_id = fields.Many2one(
+        "fieldops.calendar.connection", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, related="connection_id.company_id", store=True, precompute=True
+    )
+    provider = fields.Selection(related="connection_id.provider")
+    job_id = fields.Many2one("fsm.order", string="Job", index=True, ondelete="set null")
+    identity = fields.Char(required=True, readonly=True, copy=False, default=lambda self: new_identity(), index=True)
+    event_id = fields.Char(string="Remote event id", readonly=True, copy=False, index=True)
+    ical_uid = fields.Char(string="iCalUID", readonly=True, copy=False)
+    remote_version = fields.Char(readonly=True, copy=False, help="Google etag / Microsoft changeKey")
+    base_json = fields.Text(
+        string="Last agreed values", readonly=True, copy=False,
+        help="The field values both sides agreed on at the last sync (JSON).",
+    )
+    local_fingerprint = fields.Char(readonly=True, copy=False)
+    remote_fingerprint = fields.Char(readonly=True, copy=False)
+    state = fields.Selection(LINK_STATES, required=True, default="pending_push", index=True)
+    last_error = fields.Text(readonly=True, copy=False)
+    last_synced_at = fields.Datetime(readonly=True, copy=False)
+
+    _sql_constraints = [
+        ("identity_unique", "UNIQUE(connection_id, identity)", "A link identity is unique per calendar."),
+    ]
+
+    def init(self):
+        # one live link per (connection, job) and per (connection, remote event); tombstones are kept beside
+        self.env.cr.execute(
+            """
+            CREATE UNIQUE INDEX IF NOT EXISTS fieldops_calendar_link_live_job
+                ON fieldops_calendar_link (connection_id, job_id)
+                WHERE state != 'tombstone' AND job_id IS NOT NULL;
+            CREATE UNIQUE INDEX IF NOT EXISTS fieldops_calendar_link_live_event
+                ON fieldops_calendar_link (connection_id, event_id)
+                WHERE state != 'tombstone' AND event_id IS NOT NULL;
+            """
+        )
+
+    @api.depends("job_id", "connection_id")
+    def _compute_display_name(self):
+        for link in self:
+            link.display_name = f"{link.job_id.name or '?'} @ {link.connection_id.name or '?'}"
+
+    def _base(self):
+        self.ensure_one()
+        return json.loads(self.base_json) if self.base_json else None

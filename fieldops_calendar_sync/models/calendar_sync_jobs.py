@@ -1,0 +1,269 @@
+"""Pushes and pulls as queue_job jobs: one connection at a time, in its company, as its responsible user.
+
+The durable record of owed work is on our rows (links ``pending_push``, the
+connection's ``pull_requested``), not only on the queued job: a cron re-enqueues
+owed work whose job was lost. One connection never runs two provider jobs at
+once: a session-level PostgreSQL advisory lock, which survives the per-batch
+commits and is released if the worker dies.
+"""
+
+import logging
+from contextlib import contextmanager
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.exceptions import UserError
+
+from calsync.errors import NeedsReauth, QuotaExhausted, RateLimited, SyncError, TransientError
+
+_logger = logging.getLogger(__name__)
+
+CHANNEL = "root.fieldops_calendar"
+LOCK_NAMESPACE = 0x46C5  # "FC": keeps our advisory locks apart from other modules'
+LOCK_BUSY_RETRY_SECONDS = 5
+THROTTLE_CAP = timedelta(hours=1)
+MAX_ATTEMPTS = 5
+
+
+class CalendarConnection(models.Model):
+    _inherit = "fieldops.calendar.connection"
+
+    # -- enqueueing --------------------------------------------------------------
+    def _job_env(self):
+        """Jobs run as the responsible user in the connection's company."""
+        self.ensure_one()
+        return self.with_user(self.responsible_user_id).with_company(self.company_id).with_context(
+            allowed_company_ids=[self.company_id.id]
+        )
+
+    def _enqueue_push(self):
+        for connection in self:
+            if connection._is_connected() and connection.direction != "pull_only":
+                connection._job_env().with_delay(
+                    channel=CHANNEL,
+                    identity_key=f"fieldops-calendar-push-{connection.id}",
+                    max_retries=MAX_ATTEMPTS,
+                    description=_("Push jobs to calendar %s", connection.name),
+                )._job_push()
+
+    def _enqueue_pull(self, full=False):
+        for connection in self:
+            if not connection._is_connected() or connection.direction == "push_only":
+                continue
+            connection.sudo().pull_requested = True
+            connection._job_env().with_delay(
+                channel=CHANNEL,
+                identity_key=f"fieldops-calendar-pull-{connection.id}",
+                max_retries=MAX_ATTEMPTS,
+                description=_("Pull calendar %s", connection.name),
+            )._job_pull(full=full)
+
+    # -- buttons -----------------------------------------------------------------
+    def action_sync_now(self):
+        for connection in self:
+            connection.check_access("write")
+            if connection.state == "error":
+                connection.sudo().state = "sandbox_connected" if connection.sandbox else "connected"
+                connection._clear_error()
+            connection._enqueue_pull()
+            connection._enqueue_push()
+        return True
+
+    def action_full_resync(self):
+        for connection in self:
+            connection.check_access("write")
+            connection.sudo().sync_cursor = False
+            connection._enqueue_pull(full=True)
+        return True
+
+    def action_confirm_held_pull(self):
+        """The admin confirmed the deletions the mass-deletion guard held: pull again, applying them."""
+        for connection in self.filtered(lambda c: c.state == "review"):
+            connection.check_access("write")
+            connection.sudo().write({"state": "sandbox_connected" if connection.sandbox else "connected"})
+            connection.message_post(body=_("%s confirmed the held calendar deletions.", self.env.user.name))
+            connection._job_env().with_delay(
+                channel=CHANNEL, identity_key=f"fieldops-calendar-pull-confirmed-{connection.id}",
+                max_retries=MAX_ATTEMPTS,
+            )._job_pull(full=False, confirmed_mass_deletion=True)
+        return True
+
+    def action_discard_held_pull(self):
+        """The admin discarded the held deletions: resync fully, so the calendar gets the jobs back."""
+        for connection in self.filtered(lambda c: c.state == "review"):
+            connection.check_access("write")
+            connection.sudo().write({"state": "sandbox_connected" if connection.sandbox else "connected"})
+            connection.message_post(body=_("%s discarded the held calendar deletions; the jobs' events will be "
+                                           "restored.", self.env.user.name))
+            connection.link_ids.filtered(lambda link: link.state == "in_sync" and link.job_id).write(
+                {"state": "pending_push"}
+            )
+            connection._enqueue_push()
+        return True
+
+    def _after_connect(self):
+        self._enqueue_pull(full=True)
+        self._enqueue_push()
+        return super()._after_connect()
+
+    # -- the lock ----------------------------------------------------------------
+    def _lock_key(self):
+        return (LOCK_NAMESPACE << 32) | self.id
+
+    @contextmanager
+    def _provider_lock(self):
+        """Hold the connection's session advisory lock, or ask queue_job to retry shortly."""
+        cr = self.env.cr
+        cr.execute("SELECT pg_try_advisory_lock(%s)", (self._lock_key(),))
+        if not cr.fetchone()[0]:
+            raise RetryableJobError(
+                _("Another sync of this calendar is running; retrying shortly."),
+                seconds=LOCK_BUSY_RETRY_SECONDS,
+                ignore_retry=True,
+            )
+        try:
+            yield
+        finally:
+            cr.execute("SELECT pg_advisory_unlock(%s)", (self._lock_key(),))
+
+    def _lock_is_free(self):
+        """True if no session holds the connection's lock (so a 'started' job for it is dead)."""
+        self.ensure_one()
+        cr = self.env.cr
+        cr.execute("SELECT pg_try_advisory_lock(%s)", (self._lock_key(),))
+        free = cr.fetchone()[0]
+        if free:
+            cr.execute("SELECT pg_advisory_unlock(%s)", (self._lock_key(),))
+        return free
+
+    # -- the jobs ----------------------------------------------------------------
+    def _job_push(self):
+        self.ensure_one()
+        if not self._is_connected():
+            return _("Calendar not connected; the changes wait.")
+        with self._provider_lock(), self._provider_errors():
+            from ..tools.link_store import run_push
+
+            report = run_push(self)
+            self.sudo().write({"last_push_at": fields.Datetime.now()})
+            self._recover_from_throttle()
+            return str(report)
+
+    def _job_pull(self, full=False, confirmed_mass_deletion=False):
+        self.ensure_one()
+        if not self._is_connected():
+            return _("Calendar not connected; the pull waits.")
+        with self._provider_lock(), self._provider_errors():
+            from ..tools.link_store import run_pull
+
+            report = run_pull(self, full=full, confirmed_mass_deletion=confirmed_mass_deletion)
+            self.sudo().write({"last_pull_at": fields.Datetime.now(), "pull_requested": False})
+            self._recover_from_throttle()
+            if self.link_ids.filtered(lambda link: link.state == "pending_push"):
+                self._enqueue_push()
+            return str(report)
+
+    def _recover_from_throttle(self):
+        if self.state == "throttled":
+            self.sudo().write({"state": "sandbox_connected" if self.sandbox else "connected",
+                               "throttled_until": False, "throttled_since": False})
+        if self.last_error_kind in ("throttled", "transient"):
+            self._clear_error()
+
+    def _current_attempt(self):
+        """(attempt, max) of the running queue job, or (1, MAX_ATTEMPTS) outside one."""
+        uuid = self.env.context.get("job_uuid")
+        job = self.env["queue.job"].sudo().search([("uuid", "=", uuid)], limit=1) if uuid else None
+        if not job:
+            return 1, MAX_ATTEMPTS
+        return job.retry + 1, job.max_retries or MAX_ATTEMPTS
+
+    @contextmanager
+    def _provider_errors(self):
+        """One place that decides what each engine error means for the job and the connection."""
+        try:
+            yield
+        except RateLimited as exc:
+            self.env.cr.rollback()
+            now = fields.Datetime.now()
+            since = self.throttled_since or now
+            wait = max(1, int(exc.retry_after or 30))
+            if now + timedelta(seconds=wait) - since > THROTTLE_CAP:
+                self._fail_visibly("throttled", _(
+                    "The provider kept throttling this calendar for over an hour; sync stopped. "
+                    "Check the provider's quota, then click Sync now."))
+                raise
+            self.sudo().write({"state": "throttled", "throttled_since": since,
+                               "throttled_until": now + timedelta(seconds=wait)})
+            self._set_error("throttled", _("The provider asked us to wait %s seconds.", wait))
+            self.env.cr.commit()
+            raise RetryableJobError(_("Throttled by the provider"), seconds=wait, ignore_retry=True) from None
+        except QuotaExhausted:
+            self.env.cr.rollback()
+            self._fail_visibly("quota", _(
+                "The provider's daily quota for this calendar is used up. Sync resumes after the quota "
+                "resets; click Sync now then (or raise the quota in the provider's console)."))
+            raise
+        except NeedsReauth:
+            self.env.cr.rollback()
+            self.sudo().write({"state": "needs_reauth"})
+            self._set_error("reauth", _("The calendar account no longer accepts our access. Click Reconnect."))
+            self._notify_responsible(_("Reconnect calendar %s", self.name))
+            self.env.cr.commit()
+        except TransientError as exc:
+            self.env.cr.rollback()
+            attempt, maximum = self._current_attempt()
+            if attempt >= maximum:
+                self._fail_visibly("transient", _(
+                    "The provider kept failing (%s); sync stopped after %s attempts. Click Sync now to try "
+                    "again.", exc, maximum))
+                raise
+            self._set_error("transient", _("Temporary provider failure (%s); retrying.", exc))
+            self.env.cr.commit()
+            raise RetryableJobError(str(exc), seconds=min(300, 10 * 2 ** attempt)) from None
+        except (SyncError, UserError) as exc:
+            self.env.cr.rollback()
+            self._fail_visibly(getattr(exc, "kind", "error"), str(exc.args[0] if exc.args else exc))
+            raise
+
+    def _fail_visibly(self, kind, message):
+        self.sudo().write({"state": "error", "throttled_until": False, "throttled_since": False})
+        self._set_error(kind, message)
+        self._notify_responsible(_("Calendar sync stopped: %s", self.name), message)
+        self.env.cr.commit()
+
+    def _notify_responsible(self, summary, note=None):
+        existing = self.activity_ids.filtered(lambda a: a.summary == summary)
+        if not existing:
+            self.sudo().activity_schedule(
+                "mail.mail_activity_data_todo", summary=summary, note=note or self.error_help,
+                user_id=self.responsible_user_id.id,
+            )
+
+    # -- crons -------------------------------------------------------------------
+    @api.model
+    def _cron_safety_net_pull(self):
+        """Pull every connected calendar now and then: push notifications are not fully reliable."""
+        for connection in self.sudo().search([("state", "in", ("connected", "sandbox_connected"))]):
+            connection._enqueue_pull()
+
+    @api.model
+    def _cron_requeue_owed_work(self):
+        """Re-enqueue owed work whose job was lost; requeue 'started' jobs whose worker died."""
+        Job = self.env["queue.job"].sudo()
+        for connection in self.sudo().search([("state", "in", ("connected", "sandbox_connected", "throttled"))]):
+            for kind, owed in (
+                ("push", bool(connection.link_ids.filtered(lambda link: link.state == "pending_push"))),
+                ("pull", connection.pull_requested),
+            ):
+                if not owed:
+                    continue
+                jobs = Job.search([("identity_key", "=", f"fieldops-calendar-{kind}-{connection.id}"),
+                                   ("state", "in", ("wait_dependencies", "pending", "enqueued", "started"))])
+                started = jobs.filtered(lambda j: j.state == "started")
+                if started and connection._lock_is_free():
+                    _logger.warning("requeueing %s dead %s job(s) of calendar %s", len(started), kind, connection.id)
+                    started.requeue()
+                elif not jobs:
+                    getattr(connection, f"_enqueue_{kind}")()

@@ -1,0 +1,60 @@
+"""Field-service jobs gain their calendar links and a sync status."""
+
+from odoo import _, api, fields, models
+
+
+class FsmOrder(models.Model):
+    _inherit = "fsm.order"
+
+    calendar_link_ids = fields.One2many("fieldops.calendar.link", "job_id", string="Calendar links")
+    calendar_conflict_ids = fields.One2many("fieldops.calendar.conflict", "job_id", string="Calendar conflicts")
+    calendar_sync_status = fields.Selection(
+        [("none", "Not synced"), ("synced", "Synced"), ("pending", "Pending"), ("conflict", "Conflict"),
+         ("error", "Error")],
+        compute="_compute_calendar_sync_status",
+        search="_search_calendar_sync_status",
+        string="Calendar sync",
+    )
+    calendar_link_count = fields.Integer(compute="_compute_calendar_sync_status")
+
+    @api.depends("calendar_link_ids.state")
+    def _compute_calendar_sync_status(self):
+        for job in self:
+            live = job.calendar_link_ids.filtered(lambda link: link.state != "tombstone")
+            job.calendar_link_count = len(live)
+            job.calendar_sync_status = self._status_of(set(live.mapped("state")))
+
+    @staticmethod
+    def _status_of(states):
+        if not states:
+            return "none"
+        for state, status in (("conflict", "conflict"), ("error", "error"), ("pending_push", "pending")):
+            if state in states:
+                return status
+        return "synced"
+
+    def _search_calendar_sync_status(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, str):
+            return []
+        if value == "none":
+            domain = [("calendar_link_ids", "=", False)]
+        else:
+            links = self.env["fieldops.calendar.link"].search_read(
+                [("state", "!=", "tombstone"), ("job_id", "!=", False)], ["job_id", "state"]
+            )
+            states = {}
+            for row in links:
+                states.setdefault(row["job_id"][0], set()).add(row["state"])
+            domain = [("id", "in", [job for job, s in states.items() if self._status_of(s) == value])]
+        return domain if operator == "=" else ["!", *domain]
+
+    def action_view_calendar_links(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Calendar links"),
+            "res_model": "fieldops.calendar.link",
+            "view_mode": "list,form",
+            "domain": [("job_id", "=", self.id)],
+            "context": {"create": False},
+        }

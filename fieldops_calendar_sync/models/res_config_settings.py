@@ -1,0 +1,85 @@
+"""Provider app credentials and sandbox mode in Settings; secrets are write-only and encrypted."""
+
+from odoo import _, api, fields, models
+
+from ..tools.cipher import get_cipher
+
+SECRET_PARAMS = {
+    "fieldops_google_client_secret": "fieldops_calendar_sync.google_client_secret",
+    "fieldops_microsoft_client_secret": "fieldops_calendar_sync.microsoft_client_secret",
+}
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    fieldops_sandbox_mode = fields.Boolean(
+        string="Calendar sandbox mode",
+        config_parameter="fieldops_calendar_sync.sandbox_mode",
+        help="Use the local sandbox providers instead of Google and Microsoft: no credentials needed.",
+    )
+    fieldops_public_base_url = fields.Char(
+        string="Public base URL",
+        config_parameter="fieldops_calendar_sync.public_base_url",
+        help="The HTTPS address at which Google and Microsoft reach this Odoo for webhooks and sign-in "
+        "redirects, for example https://erp.example.com",
+    )
+    fieldops_google_client_id = fields.Char(
+        string="Google client id", config_parameter="fieldops_calendar_sync.google_client_id"
+    )
+    fieldops_google_client_secret = fields.Char(
+        string="Google client secret", help="Write-only: enter a new secret to replace the stored one."
+    )
+    fieldops_google_secret_set = fields.Boolean(compute="_compute_secret_set")
+    fieldops_microsoft_client_id = fields.Char(
+        string="Microsoft client id", config_parameter="fieldops_calendar_sync.microsoft_client_id"
+    )
+    fieldops_microsoft_client_secret = fields.Char(
+        string="Microsoft client secret", help="Write-only: enter a new secret to replace the stored one."
+    )
+    fieldops_microsoft_secret_set = fields.Boolean(compute="_compute_secret_set")
+    fieldops_microsoft_tenant = fields.Char(
+        string="Microsoft tenant",
+        config_parameter="fieldops_calendar_sync.microsoft_tenant",
+        default="common",
+        help="'common' for any Microsoft 365 organisation, or your tenant id to admit only yours.",
+    )
+
+    @api.depends("company_id")
+    def _compute_secret_set(self):
+        params = self.env["ir.config_parameter"].sudo()
+        for settings in self:
+            settings.fieldops_google_secret_set = bool(params.get_param(SECRET_PARAMS["fieldops_google_client_secret"]))
+            settings.fieldops_microsoft_secret_set = bool(
+                params.get_param(SECRET_PARAMS["fieldops_microsoft_client_secret"])
+            )
+
+    def set_values(self):
+        super().set_values()
+        params = self.env["ir.config_parameter"].sudo()
+        for field_name, param in SECRET_PARAMS.items():
+            new_secret = (self[field_name] or "").strip()
+            if new_secret:
+                params.set_param(param, get_cipher().encrypt(new_secret))
+                self[field_name] = False
+
+    @api.model
+    def _fieldops_client_secret(self, provider):
+        """The decrypted client secret of ``provider``; only for building a provider client."""
+        param = SECRET_PARAMS[f"fieldops_{provider}_client_secret"]
+        stored = self.env["ir.config_parameter"].sudo().get_param(param)
+        return get_cipher().decrypt(stored) if stored else False
+
+    def action_fieldops_reencrypt_secrets(self):
+        """Key rotation: re-encrypt every stored secret with the first configured key."""
+        count = self.env["fieldops.calendar.connection"]._reencrypt_all_secrets()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Calendar credentials re-encrypted"),
+                "message": _("%s secrets now use the newest key. You may remove the old key.", count),
+                "type": "success",
+                "sticky": False,
+            },
+        }
