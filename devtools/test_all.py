@@ -95,6 +95,7 @@ LOAD_PROBLEMS = re.compile(r"( CRITICAL |failed to install|Failed to load regist
 SKIP_MARKERS = re.compile(r"(Chrome executable not found|websocket-client|Cannot run tour|skipping .*tour)",
                           re.IGNORECASE)
 NOTEWORTHY = re.compile(r"( ERROR | CRITICAL | WARNING .*failed|FAIL:|Traceback|\d+ failed, \d+ error)")
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ ")
 STATS = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests")
 
 
@@ -136,9 +137,12 @@ def run_odoo(tally, require, tags):
         with open(log_path, "w") as log:
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                     env={**os.environ, "TZ": "UTC"}, cwd=workdir)
+            echo = False  # print the traceback lines that follow a noteworthy log line
             for line in proc.stdout:
                 log.write(line)
-                if NOTEWORTHY.search(line):
+                if LOG_LINE.match(line):
+                    echo = bool(NOTEWORTHY.search(line))
+                if echo:
                     print(line.rstrip(), flush=True)
                 if STATS.search(line):
                     stats = STATS.search(line)

@@ -15,6 +15,7 @@ class CalendarConflict(models.Model):
     _description = "Calendar sync conflict"
     _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "state, id desc"
+    _check_company_auto = True
 
     name = fields.Char(compute="_compute_name", store=True)
     link_id = fields.Many2one("fieldops.calendar.link", required=True, ondelete="cascade", index=True)
@@ -25,7 +26,7 @@ class CalendarConflict(models.Model):
         "res.company", required=True, index=True, related="link_id.company_id", store=True, precompute=True
     )
     provider = fields.Selection(related="connection_id.provider", store=True)
-    job_id = fields.Many2one("fsm.order", string="Job", index=True, ondelete="set null")
+    job_id = fields.Many2one("fsm.order", string="Job", index=True, ondelete="set null", check_company=True)
     kind = fields.Selection(
         [("fields", "Both sides changed"), ("deletion", "Deleted in the calendar")],
         required=True,

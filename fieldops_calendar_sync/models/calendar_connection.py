@@ -26,6 +26,7 @@ class CalendarConnection(models.Model):
     _description = "Calendar connection"
     _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "company_id, name"
+    _check_company_auto = True
 
     name = fields.Char(required=True, tracking=True)
     active = fields.Boolean(default=True)
@@ -59,7 +60,9 @@ class CalendarConnection(models.Model):
         default=lambda self: self.env.user,
         help="Sync work runs as this user, and problems are reported to them as activities.",
     )
-    team_ids = fields.Many2many("fsm.team", string="Teams", help="Jobs of these teams go to this calendar.")
+    team_ids = fields.Many2many(
+        "fsm.team", string="Teams", check_company=True, help="Jobs of these teams go to this calendar."
+    )
     person_ids = fields.Many2many(
         "fsm.person", string="Workers", help="Jobs assigned to these workers go to this calendar."
     )

@@ -7,10 +7,13 @@ class CalendarNotification(models.Model):
     _name = "fieldops.calendar.notification"
     _description = "Calendar webhook notification"
     _order = "received_at desc, id desc"
+    _check_company_auto = True
 
     company_id = fields.Many2one("res.company", required=True, index=True)
-    connection_id = fields.Many2one("fieldops.calendar.connection", ondelete="cascade", index=True)
-    channel_id = fields.Many2one("fieldops.calendar.channel", ondelete="set null", index=True)
+    connection_id = fields.Many2one(
+        "fieldops.calendar.connection", ondelete="cascade", index=True, check_company=True
+    )
+    channel_id = fields.Many2one("fieldops.calendar.channel", ondelete="set null", index=True, check_company=True)
     provider = fields.Selection([("google", "Google Calendar"), ("microsoft", "Microsoft 365 / Outlook")])
     kind = fields.Selection(
         [("change", "Change"), ("sync", "Channel created"), ("lifecycle", "Lifecycle"), ("validation", "Validation")],

@@ -1,1 +1,1 @@
-from . import test_installation
+from . import test_installation, test_tenancy
