@@ -95,7 +95,12 @@ def verify_google(headers, lookup: Lookup, now: datetime | None = None) -> Verdi
     channel = lookup(channel_id)
     if channel is None:
         return Verdict(False, "unknown channel")
-    if not hmac.compare_digest(channel.resource_id or "", resource_id):
+    if not channel.resource_id:
+        # a channel whose watch call has not returned yet: Google's 'sync' may overtake it
+        if state == "sync" and _token_ok(channel, _header(headers, "X-Goog-Channel-Token")):
+            return Verdict(True, channel=channel, action="none", detail=state)
+        return Verdict(False, "channel is not ready yet", channel=channel)
+    if not hmac.compare_digest(channel.resource_id, resource_id):
         return Verdict(False, "resource id does not match the channel", channel=channel)
     if not _token_ok(channel, _header(headers, "X-Goog-Channel-Token")):
         return Verdict(False, "channel token does not match", channel=channel)

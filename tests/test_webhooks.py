@@ -129,3 +129,15 @@ def test_graph_expired_subscription_change_is_rejected_but_lifecycle_still_heard
 def test_graph_malformed_bodies_are_refused(body, content_type):
     with pytest.raises(MalformedNotification):
         parse_graph_body(body, content_type)
+
+
+def test_google_sync_may_overtake_the_watch_response():
+    pending = KnownChannel(key=3, external_id="chan-new", resource_id="", token_hash=token_digest("t0ken"),
+                           expires_at=None)
+    lookup = {"chan-new": pending}.get
+    sync = google_headers(**{"X-Goog-Channel-ID": "chan-new", "X-Goog-Resource-State": "sync",
+                             "X-Goog-Channel-Token": "t0ken"})
+    assert verify_google(sync, lookup, NOW).accepted
+    change = dict(sync, **{"X-Goog-Resource-State": "exists"})
+    assert not verify_google(change, lookup, NOW).accepted
+    assert not verify_google(dict(sync, **{"X-Goog-Channel-Token": "bad"}), lookup, NOW).accepted
