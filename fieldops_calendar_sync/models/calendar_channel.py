@@ -1,14 +1,10 @@
 """A Google watch channel or a Microsoft Graph subscription of one connection."""
 
-import hashlib
-import hmac
+from datetime import timezone
 
 from odoo import fields, models
 
-
-def token_digest(token):
-    """SHA-256 of a high-entropy channel token: enough to verify it, useless to forge one."""
-    return hashlib.sha256((token or "").encode()).hexdigest()
+from calsync.webhooks import KnownChannel, token_digest
 
 
 class CalendarChannel(models.Model):
@@ -42,8 +38,15 @@ class CalendarChannel(models.Model):
         ("external_id_unique", "UNIQUE(provider, external_id)", "A push channel id is unique per provider."),
     ]
 
-    def _token_matches(self, token):
-        """Constant-time check of a presented channel token / clientState."""
+    def _set_token(self, token):
+        """Store only a SHA-256 of the (high-entropy) token: enough to verify, useless to forge."""
+        self.sudo().token_hash = token_digest(token)
+
+    def _as_known_channel(self):
+        """The engine's view of this row, for webhook verification."""
         self.ensure_one()
-        stored = self.sudo().token_hash or ""
-        return bool(stored) and hmac.compare_digest(stored, token_digest(token))
+        channel = self.sudo()
+        expires = channel.expires_at.replace(tzinfo=timezone.utc) if channel.expires_at else None
+        return KnownChannel(key=channel.id, external_id=channel.external_id, resource_id=channel.resource_id or "",
+                            token_hash=channel.token_hash or "", expires_at=expires,
+                            active=channel.state in ("pending", "active"))

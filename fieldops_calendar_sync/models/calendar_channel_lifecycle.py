@@ -1,0 +1,148 @@
+"""Keeping push channels alive: open, renew before expiry, repair after lifecycle events, stop.
+
+A channel row is committed before the provider call, because Google may send
+its 'sync' message and Graph its validation request before the call returns.
+"""
+
+import logging
+import secrets
+import uuid
+from datetime import timedelta, timezone
+
+from odoo import _, api, fields, models
+
+from calsync.errors import SyncError
+from calsync.events import Channel
+
+from ..tools import providers
+
+_logger = logging.getLogger(__name__)
+
+GOOGLE_TTL = timedelta(days=7)
+GRAPH_TTL = timedelta(minutes=4230)
+WEBHOOK_PATHS = {
+    "google": "/fieldops_calendar_sync/webhook/google",
+    "microsoft": "/fieldops_calendar_sync/webhook/microsoft",
+}
+LIFECYCLE_PATH = "/fieldops_calendar_sync/webhook/microsoft/lifecycle"
+
+
+def _naive(dt):
+    return dt.astimezone(timezone.utc).replace(tzinfo=None) if dt and dt.tzinfo else dt
+
+
+class CalendarConnection(models.Model):
+    _inherit = "fieldops.calendar.connection"
+
+    def _channel_ttl(self):
+        return GOOGLE_TTL if self.provider == "google" else GRAPH_TTL
+
+    def _open_channel(self, client=None):
+        """Commit a pending channel row, then ask the provider to watch; returns the channel row."""
+        self.ensure_one()
+        base = providers.public_base_url(self.env)
+        token = secrets.token_urlsafe(32)
+        row = self.env["fieldops.calendar.channel"].sudo().create(
+            {"connection_id": self.id, "external_id": uuid.uuid4().hex, "state": "pending"}
+        )
+        row._set_token(token)
+        self.env.cr.commit()  # the provider may call us back before watch() returns
+        client = client or self._make_client()
+        try:
+            channel = client.watch(
+                base + WEBHOOK_PATHS[self.provider], token, row.external_id, self._channel_ttl(),
+                lifecycle_address=base + LIFECYCLE_PATH if self.provider == "microsoft" else None,
+            )
+        except SyncError as exc:
+            row.write({"state": "failed", "last_error": str(exc)})
+            self.env.cr.commit()
+            raise
+        row.write({"external_id": channel.id, "resource_id": channel.resource_id,
+                   "expires_at": _naive(channel.expires_at), "state": "active"})
+        return row
+
+    def _renew_channels(self):
+        """Renew channels past half their life: Graph in place, Google by an overlapping new channel."""
+        self.ensure_one()
+        now = fields.Datetime.now()
+        client = self._make_client()
+        active = self.channel_ids.filtered(lambda c: c.state == "active")
+        if not active:
+            self._open_channel(client)
+            return
+        for row in active:
+            half_life = self._channel_ttl() / 2
+            if row.expires_at and row.expires_at - now > half_life:
+                continue
+            if client.renews_in_place:
+                renewed = client.renew(row._as_provider_channel(), self._channel_ttl())
+                row.write({"expires_at": _naive(renewed.expires_at), "last_error": False})
+            else:
+                self._open_channel(client)
+                self._stop_channel(row, client)
+
+    def _stop_channel(self, row, client):
+        try:
+            client.unwatch(row._as_provider_channel())
+            row.write({"state": "stopped"})
+        except SyncError as exc:
+            row.write({"state": "stopped", "last_error": str(exc)})
+
+    def _enqueue_channel_repair(self, channel, action):
+        """A Graph lifecycle event: reauthorize (renew) or recreate the subscription, then resync."""
+        self.ensure_one()
+        self._job_env().with_delay(
+            channel="root.fieldops_calendar",
+            identity_key=f"fieldops-calendar-channel-{self.id}-{action}",
+            description=_("Repair push channel of %s", self.name),
+        )._job_repair_channel(channel.id, action)
+
+    def _job_repair_channel(self, channel_id, action):
+        self.ensure_one()
+        row = self.env["fieldops.calendar.channel"].browse(channel_id).exists()
+        with self._provider_lock(), self._provider_errors():
+            client = self._make_client()
+            if action == "reauthorize" and row and client.renews_in_place:
+                renewed = client.renew(row._as_provider_channel(), self._channel_ttl())
+                row.write({"expires_at": _naive(renewed.expires_at), "state": "active"})
+            else:
+                if row:
+                    row.write({"state": "stopped"})
+                self._open_channel(client)
+        # notifications may have been missed meanwhile
+        self._enqueue_pull(full=action == "recreate")
+        return True
+
+    def _job_keep_channels(self):
+        self.ensure_one()
+        with self._provider_lock(), self._provider_errors():
+            self._renew_channels()
+        return True
+
+    @api.model
+    def _cron_keep_channels_alive(self):
+        """Open missing channels and renew expiring ones, for every connected calendar with a public URL."""
+        for connection in self.sudo().search([("state", "in", ("connected", "sandbox_connected"))]):
+            connection._job_env().with_delay(
+                channel="root.fieldops_calendar",
+                identity_key=f"fieldops-calendar-channels-{connection.id}",
+                description=_("Keep push channels of %s alive", connection.name),
+            )._job_keep_channels()
+
+    @api.model
+    def _cron_purge_inbox(self, days=30):
+        """Drop inbox rows older than ``days`` (the aggregate graphs keep their shape over that window)."""
+        limit = fields.Datetime.now() - timedelta(days=days)
+        self.env["fieldops.calendar.notification"].sudo().search([("received_at", "<", limit)]).unlink()
+        self.env["fieldops.calendar.channel"].sudo().search(
+            [("state", "in", ("stopped", "failed")), ("write_date", "<", limit)]
+        ).unlink()
+
+
+class CalendarChannel(models.Model):
+    _inherit = "fieldops.calendar.channel"
+
+    def _as_provider_channel(self):
+        self.ensure_one()
+        expires = self.expires_at.replace(tzinfo=timezone.utc) if self.expires_at else None
+        return Channel(id=self.external_id, resource_id=self.resource_id or "", expires_at=expires)
