@@ -1,1 +1,4 @@
-from . import controllers, models, tools
+from . import controllers
+from . import models
+from . import tools
+from .hooks import uninstall_hook

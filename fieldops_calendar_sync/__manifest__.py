@@ -35,6 +35,7 @@
         "demo/demo_jobs.xml",
         "demo/demo_connections.xml",
     ],
+    "uninstall_hook": "uninstall_hook",
     "installable": True,
     "application": False,
 }

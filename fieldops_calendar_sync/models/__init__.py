@@ -1,13 +1,12 @@
-from . import (
-    calendar_channel,
-    calendar_conflict,
-    calendar_connection,
-    calendar_connection_actions,
-    calendar_connection_auth,
-    calendar_link,
-    calendar_notification,
-    calendar_sync_jobs,
-    fsm_order,
-    oauth_session,
-    res_config_settings,
-)
+from . import calendar_connection
+from . import calendar_connection_auth
+from . import calendar_connection_actions
+from . import calendar_sync_jobs
+from . import calendar_link
+from . import calendar_channel
+from . import calendar_channel_lifecycle
+from . import calendar_notification
+from . import calendar_conflict
+from . import fsm_order
+from . import res_config_settings
+from . import oauth_session

@@ -1,1 +1,2 @@
-from . import test_installation, test_tenancy
+from . import test_installation
+from . import test_tenancy

@@ -1,1 +1,2 @@
-from . import cipher, providers
+from . import cipher
+from . import providers
