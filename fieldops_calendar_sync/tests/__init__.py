@@ -1,2 +1,3 @@
 from . import test_installation
 from . import test_tenancy
+from . import test_operations
