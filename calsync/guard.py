@@ -1,0 +1,38 @@
+"""The mass-deletion guard: a calendar that suddenly looks empty is more often an outage than an intent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import SyncError
+
+
+class MassDeletionHeld(SyncError):
+    """A pull would delete an unusual share of the calendar's jobs; nothing was applied."""
+
+    kind = "review"
+
+    def __init__(self, deletions: int, total: int):
+        super().__init__(
+            f"The calendar reported {deletions} of its {total} jobs' events deleted at once. Nothing was "
+            "applied: check the calendar, then confirm or discard the held changes."
+        )
+        self.deletions = deletions
+        self.total = total
+
+
+@dataclass(frozen=True)
+class MassDeletionGuard:
+    """Holds a pull deleting at least ``min_count`` events and more than ``ratio`` of the live links."""
+
+    ratio: float = 0.3
+    min_count: int = 3
+    confirmed: bool = False
+
+    def trips(self, deletions: int, total: int) -> bool:
+        return (not self.confirmed and deletions >= self.min_count and total > 0
+                and deletions / total > self.ratio)
+
+    def check(self, deletions: int, total: int) -> None:
+        if self.trips(deletions, total):
+            raise MassDeletionHeld(deletions, total)

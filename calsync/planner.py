@@ -1,0 +1,76 @@
+"""Plans, per link, what a push or a pull must do, from both sides and the base; no I/O.
+
+A push plan is one write (create / update / delete, each update and delete
+carrying the version it was planned against) or none. A merge plan applies the
+three-way rules of ``merge`` to one remote event and says what to apply to the
+job, whether the job still owes a push, what conflicts, and the new base.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import merge
+from .events import OpKind, WriteOp
+from .mapping import PUSH_ONLY_FIELDS, SYNCED_FIELDS, JobValues, from_base, job_to_event
+from .store import LinkRecord
+
+
+@dataclass(frozen=True)
+class PushPlan:
+    """``op`` to send, or none; ``settle`` is the link state when there is nothing to send."""
+
+    op: WriteOp | None = None
+    values: dict | None = None  # the job values the base becomes once the provider confirms
+    settle: str | None = None
+
+
+def agreed_values(job: JobValues) -> dict:
+    return {**job.synced(), **job.pushed()}
+
+
+def plan_push(link: LinkRecord, job: JobValues | None, invite_attendees: bool = False) -> PushPlan:
+    """What to send for a link whose job changed (or went away)."""
+    if job is None or not job.schedulable:
+        if link.event_id:
+            return PushPlan(WriteOp(OpKind.DELETE, identity=link.identity, event_id=link.event_id,
+                                    if_match=link.version))
+        return PushPlan(settle="tombstone")
+    values = agreed_values(job)
+    data = job_to_event(job, invite_attendees)
+    if not link.event_id:
+        return PushPlan(WriteOp(OpKind.CREATE, identity=link.identity, data=data), values=values)
+    base = from_base(link.base)
+    if base is not None and all(base.get(f) == values[f] for f in (*SYNCED_FIELDS, *PUSH_ONLY_FIELDS)):
+        return PushPlan(settle="in_sync")  # edited and edited back: nothing to send
+    return PushPlan(WriteOp(OpKind.UPDATE, identity=link.identity, event_id=link.event_id, data=data,
+                            if_match=link.version), values=values)
+
+
+@dataclass(frozen=True)
+class MergePlan:
+    apply: dict = field(default_factory=dict)
+    needs_push: bool = False
+    conflicts: dict = field(default_factory=dict)
+    new_base: dict | None = None
+    pushonly_edits: tuple = ()
+
+
+def plan_merge(link: LinkRecord, job: JobValues, remote: dict) -> MergePlan:
+    """Three-way merge of a live event's values ``remote`` with the job and the link's base."""
+    local = agreed_values(job)
+    base = from_base(link.base)
+    if base is None:
+        # never agreed (a link made before its first sync): the job is the source
+        return MergePlan(needs_push=any(local[f] != remote[f] for f in SYNCED_FIELDS),
+                         new_base={**remote, **{f: remote[f] for f in PUSH_ONLY_FIELDS}}
+                         if all(local[f] == remote[f] for f in SYNCED_FIELDS) else None)
+    outcome = merge.three_way({f: base.get(f) for f in SYNCED_FIELDS}, {f: local[f] for f in SYNCED_FIELDS},
+                              {f: remote[f] for f in SYNCED_FIELDS})
+    new_base = dict(base)
+    new_base.update(outcome.agreed)
+    pushonly = tuple(f for f in PUSH_ONLY_FIELDS if remote[f] != base.get(f, remote[f]))
+    needs_push = bool(outcome.to_remote) or bool(pushonly) or any(
+        local[f] != base.get(f) for f in PUSH_ONLY_FIELDS)
+    return MergePlan(apply=outcome.to_local, needs_push=needs_push, conflicts=outcome.conflicts,
+                     new_base=new_base, pushonly_edits=pushonly)

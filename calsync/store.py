@@ -1,0 +1,216 @@
+"""What the engine needs from persistence, and an in-memory implementation.
+
+The Odoo addon implements ``LinkStore`` on the ORM (``commit()`` is a real
+commit); ``MemoryDatabase`` / ``MemoryStore`` implement it in memory with
+commit and rollback, so tests can crash the Odoo side at any point, and the
+dry-run preview can plan against a copy.
+"""
+
+from __future__ import annotations
+
+import abc
+import copy
+import itertools
+from dataclasses import dataclass, field
+
+from .mapping import JobValues
+
+LIVE_STATES = ("in_sync", "pending_push", "conflict", "error")
+
+
+@dataclass
+class LinkRecord:
+    """One job on one calendar. ``base`` is the JSON form (``mapping.to_base``) of the last agreed values."""
+
+    key: object
+    identity: str
+    job_key: object | None
+    event_id: str | None = None
+    version: str | None = None
+    base: dict | None = None
+    state: str = "pending_push"
+    last_error: str | None = None
+
+    @property
+    def live(self) -> bool:
+        return self.state != "tombstone"
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Both sides changed: per field (base, job, calendar) values, or a deletion in the calendar."""
+
+    fields: dict
+    deletion: bool = False
+    remote_version: str | None = None
+
+
+class LinkStore(abc.ABC):
+    """One connection's side of the sync: its links, their jobs, its cursor."""
+
+    @abc.abstractmethod
+    def links(self) -> list[LinkRecord]:
+        """Every live (non-tombstone) link of the connection."""
+
+    @abc.abstractmethod
+    def link_by_identity(self, identity: str) -> LinkRecord | None:
+        """The link (live or tombstone) with this identity."""
+
+    @abc.abstractmethod
+    def link_by_event_id(self, event_id: str) -> LinkRecord | None:
+        """The link (live first, else a tombstone) bound to this remote event."""
+
+    @abc.abstractmethod
+    def pending_links(self) -> list[LinkRecord]:
+        """Links whose job changed since the last push."""
+
+    @abc.abstractmethod
+    def job_values(self, link: LinkRecord) -> JobValues | None:
+        """The job as it is now, or None when it is deleted or this calendar no longer carries it."""
+
+    @abc.abstractmethod
+    def save_link(self, link: LinkRecord) -> LinkRecord:
+        """Persist the link (not committed until ``commit``)."""
+
+    @abc.abstractmethod
+    def apply_to_job(self, link: LinkRecord, changes: dict, message: str) -> None:
+        """Write calendar changes (synced fields, or ``cancelled``) to the job, with a chatter note."""
+
+    @abc.abstractmethod
+    def open_conflict(self, link: LinkRecord, conflict: Conflict) -> None:
+        """Open (or refresh with newer values) the link's conflict for review."""
+
+    @abc.abstractmethod
+    def note_pushonly_edit(self, link: LinkRecord, fields: list[str], message: str) -> None:
+        """A calendar edit of a job-to-calendar-only field: say so on the job (the next push restores it)."""
+
+    @abc.abstractmethod
+    def note_invalid(self, event_id: str | None, reason: str) -> None:
+        """An event could not be read; the rest of the pull went on."""
+
+    @abc.abstractmethod
+    def get_cursor(self) -> str | None: ...
+
+    @abc.abstractmethod
+    def set_cursor(self, cursor: str | None) -> None: ...
+
+    @abc.abstractmethod
+    def commit(self) -> None:
+        """Make everything written so far durable (Odoo: ``cr.commit()``)."""
+
+
+@dataclass
+class _Tables:
+    jobs: dict = field(default_factory=dict)  # job key -> JobValues
+    carried_by: dict = field(default_factory=dict)  # job key -> connection name
+    links: dict = field(default_factory=dict)  # link key -> LinkRecord
+    conflicts: dict = field(default_factory=dict)  # link key -> Conflict
+    cursors: dict = field(default_factory=dict)  # connection name -> cursor
+    journal: list = field(default_factory=list)  # chatter-like messages
+
+
+class MemoryDatabase:
+    """The Odoo side in memory: jobs, links of several connections, conflicts; commit and rollback."""
+
+    def __init__(self):
+        self.data = _Tables()
+        self._committed = copy.deepcopy(self.data)
+        self._keys = itertools.count(1)
+        self.commits = 0
+
+    def commit(self):
+        self._committed = copy.deepcopy(self.data)
+        self.commits += 1
+
+    def rollback(self):
+        """A crash: everything since the last commit is lost."""
+        self.data = copy.deepcopy(self._committed)
+
+    def new_key(self):
+        return next(self._keys)
+
+    def store(self, connection: str) -> MemoryStore:
+        return MemoryStore(self, connection)
+
+
+class MemoryStore(LinkStore):
+    def __init__(self, db: MemoryDatabase, connection: str):
+        self.db = db
+        self.connection = connection
+
+    @property
+    def _t(self) -> _Tables:
+        return self.db.data
+
+    def _mine(self):
+        return [link for link in self._t.links.values() if link.key[0] == self.connection]
+
+    def links(self):
+        return [link for link in self._mine() if link.live]
+
+    def all_links(self):
+        return self._mine()
+
+    def link_by_identity(self, identity):
+        return next((link for link in self._mine() if link.identity == identity), None)
+
+    def link_by_event_id(self, event_id):
+        matches = [link for link in self._mine() if link.event_id == event_id]
+        matches.sort(key=lambda link: not link.live)
+        return matches[0] if matches else None
+
+    def pending_links(self):
+        return [link for link in self._mine() if link.state == "pending_push"]
+
+    def job_values(self, link):
+        if link.job_key not in self._t.jobs or self._t.carried_by.get(link.job_key) != self.connection:
+            return None
+        return self._t.jobs[link.job_key]
+
+    def save_link(self, link):
+        self._t.links[link.key] = copy.deepcopy(link)
+        return link
+
+    def apply_to_job(self, link, changes, message):
+        from dataclasses import replace
+
+        job = self._t.jobs.get(link.job_key)
+        if job is None:
+            return
+        self._t.jobs[link.job_key] = replace(job, **changes)
+        self._t.journal.append((link.job_key, message))
+
+    def open_conflict(self, link, conflict):
+        self._t.conflicts[link.key] = conflict
+
+    def conflict_of(self, link_key):
+        return self._t.conflicts.get(link_key)
+
+    def close_conflict(self, link_key):
+        self._t.conflicts.pop(link_key, None)
+
+    def note_pushonly_edit(self, link, fields, message):
+        self._t.journal.append((link.job_key, message))
+
+    def note_invalid(self, event_id, reason):
+        self._t.journal.append((None, f"invalid event {event_id}: {reason}"))
+
+    def get_cursor(self):
+        return self._t.cursors.get(self.connection)
+
+    def set_cursor(self, cursor):
+        self._t.cursors[self.connection] = cursor
+
+    def commit(self):
+        self.db.commit()
+
+    # -- what the Odoo side does outside the engine (UI, triggers) -------------
+    def new_link(self, job_key, identity) -> LinkRecord:
+        link = LinkRecord(key=(self.connection, self.db.new_key()), identity=identity, job_key=job_key)
+        self._t.links[link.key] = link
+        return link
+
+    def mark_owed(self, job_key):
+        for link in self._mine():
+            if link.job_key == job_key and link.state in ("in_sync", "error"):
+                link.state = "pending_push"

@@ -1,0 +1,365 @@
+"""Push and pull for one connection: plan from both sides, then act, committing as it goes.
+
+The Odoo addon calls these from queue_job jobs with its ORM ``LinkStore``;
+tests call them with ``MemoryStore``. Rules:
+
+- the base moves only after the provider confirmed a write, in the same commit;
+- every update and delete carries the version it was planned against (If-Match),
+  and a 412 is re-planned with the three-way rules instead of overwriting;
+- echoes of our own writes (same version, or same content) write nothing;
+- a calendar deletion never cancels a job by itself unless allowed; a pull that
+  would delete an unusual share of the calendar's jobs applies nothing;
+- the pull's new cursor is stored in the commit of the changes it covers.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+
+from .errors import InvalidEvent, PreconditionFailed, SyncError, SyncTokenExpired, TransientError
+from .events import OpKind, RemoteEvent
+from .guard import MassDeletionGuard
+from .mapping import SYNCED_FIELDS, describe, event_values, to_base
+from .planner import PushPlan, agreed_values, plan_merge, plan_push
+from .provider import CalendarProvider
+from .store import Conflict, LinkRecord, LinkStore
+
+_logger = logging.getLogger(__name__)
+
+
+@dataclass
+class PushReport:
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    settled: int = 0
+    replanned: int = 0
+    conflicts: int = 0
+    errors: int = 0
+    writes: int = 0
+
+    def __str__(self):
+        return (f"created {self.created}, updated {self.updated}, deleted {self.deleted}, "
+                f"unchanged {self.settled}, re-planned {self.replanned}, conflicts {self.conflicts}, "
+                f"errors {self.errors}")
+
+
+@dataclass
+class PullReport:
+    seen: int = 0
+    applied: int = 0
+    echoes: int = 0
+    conflicts: int = 0
+    deletions: int = 0
+    invalid: int = 0
+    ignored: int = 0
+    full: bool = False
+    jobs_touched: list = field(default_factory=list)
+
+    def __str__(self):
+        kind = "full" if self.full else "incremental"
+        return (f"{kind} pull: {self.seen} events, {self.applied} applied to jobs, {self.echoes} echoes, "
+                f"{self.conflicts} conflicts, {self.deletions} deletions, {self.invalid} unreadable")
+
+
+# -- push ------------------------------------------------------------------------------
+def push(provider: CalendarProvider, store: LinkStore, *, invite_attendees: bool = False,
+         batch_size: int | None = None) -> PushReport:
+    """Send every owed change; commits per batch; re-raises a transient error after committing the rest."""
+    report = PushReport()
+    size = max(1, batch_size or provider.max_batch)
+    for _round in range(2):  # a second round for links re-planned after a 412
+        pending = store.pending_links()
+        if not pending:
+            break
+        for start in range(0, len(pending), size):
+            _push_batch(provider, store, pending[start:start + size], invite_attendees, report)
+    return report
+
+
+def _push_batch(provider, store, links, invite, report):
+    planned: list[tuple[LinkRecord, PushPlan]] = []
+    for link in links:
+        job = store.job_values(link)
+        plan = plan_push(link, job, invite)
+        if plan.op is None:
+            link.state = plan.settle
+            link.last_error = None
+            store.save_link(link)
+            report.settled += 1
+        else:
+            planned.append((link, plan))
+    transient = None
+    if planned:
+        results = provider.apply([plan.op for _link, plan in planned])
+        report.writes += len(planned)
+        for (link, plan), result in zip(planned, results, strict=True):
+            if result.ok:
+                _confirmed(store, link, plan, result.event, report)
+            elif isinstance(result.error, PreconditionFailed):
+                report.replanned += 1
+                _replan_after_precondition(provider, store, link, report)
+            elif isinstance(result.error, TransientError):
+                transient = transient or result.error  # stays pending; the job layer retries
+            else:
+                link.state = "error"
+                link.last_error = str(result.error)
+                store.save_link(link)
+                report.errors += 1
+    store.commit()
+    if transient is not None:
+        raise transient
+
+
+def _confirmed(store, link, plan, event: RemoteEvent | None, report):
+    if plan.op.kind == OpKind.DELETE:
+        link.state, link.version, link.base = "tombstone", None, None
+        report.deleted += 1
+    else:
+        if plan.op.kind == OpKind.CREATE:
+            report.created += 1
+        else:
+            report.updated += 1
+        link.event_id = event.id
+        link.version = event.version
+        link.base = to_base(plan.values)
+        link.state = "pending_push" if _job_moved_since(store, link, plan) else "in_sync"
+    link.last_error = None
+    store.save_link(link)
+
+
+def _job_moved_since(store, link, plan) -> bool:
+    job = store.job_values(link)
+    return job is None or not job.schedulable or agreed_values(job) != plan.values
+
+
+def _replan_after_precondition(provider, store, link, report):
+    """Someone changed the event since we planned: fetch it and apply the three-way rules."""
+    remote = provider.get(link.event_id)
+    job = store.job_values(link)
+    if remote is None or remote.deleted:
+        if job is None or not job.schedulable:
+            link.state, link.version, link.base = "tombstone", None, None
+            store.save_link(link)
+            return
+        _remote_deleted(store, link, job, remote, allow_cancel=False, report=None)
+        report.conflicts += 1
+        return
+    if job is None or not job.schedulable:
+        # the job went away: delete again, against the version we now know
+        link.version = remote.version
+        link.state = "pending_push"
+        store.save_link(link)
+        return
+    try:
+        values = event_values(remote)
+    except InvalidEvent as exc:
+        store.note_invalid(remote.id, str(exc))
+        link.version = remote.version
+        store.save_link(link)
+        return
+    outcome = _apply_merge(store, link, job, remote, values)
+    if outcome == "conflict":
+        report.conflicts += 1
+
+
+# -- pull ------------------------------------------------------------------------------
+def pull(provider: CalendarProvider, store: LinkStore, *, allow_calendar_cancel: bool = False,
+         guard: MassDeletionGuard | None = None, full: bool = False) -> PullReport:
+    """Read the calendar's changes since the cursor and apply them; one commit with the new cursor."""
+    guard = guard or MassDeletionGuard()
+    cursor = None if full else store.get_cursor()
+    try:
+        changes = provider.list_changes(cursor)
+    except SyncTokenExpired:
+        _logger.info("sync cursor expired: full resync")
+        changes = provider.list_changes(None)
+    report = PullReport(full=changes.full)
+    events = list(changes.events)
+    if changes.full:
+        events += _vanished(provider, store, {e.id for e in events})
+    for item in changes.invalid:
+        store.note_invalid(item.event_id, item.reason)
+        report.invalid += 1
+
+    matched = []
+    for remote in events:
+        link = _match(store, remote)
+        if link is None:
+            report.ignored += 1
+            continue
+        matched.append((link, remote))
+    deletions = [(link, remote) for link, remote in matched if remote.deleted and link.version != remote.version]
+    guard.check(len(deletions), len(store.links()))
+
+    for link, remote in matched:
+        report.seen += 1
+        _pull_one(store, link, remote, allow_calendar_cancel, report)
+    store.set_cursor(changes.cursor)
+    store.commit()
+    return report
+
+
+def _vanished(provider, store, listed_ids):
+    """Links whose event a full listing did not show: fetch each by id before calling it deleted."""
+    gone = []
+    for link in store.links():
+        if link.event_id and link.event_id not in listed_ids:
+            remote = provider.get(link.event_id)
+            if remote is None:
+                gone.append(RemoteEvent(id=link.event_id, version="", deleted=True, identity=link.identity))
+            else:
+                gone.append(remote)
+    return gone
+
+
+def _match(store, remote: RemoteEvent) -> LinkRecord | None:
+    link = store.link_by_identity(remote.identity) if remote.identity else None
+    if link is None:
+        link = store.link_by_event_id(remote.id)
+    if link is None or not link.live:
+        return None  # not ours, or a tombstone: a stale copy never recreates a job
+    if link.event_id is None:
+        link.event_id = remote.id  # created before a crash lost our commit: bind it now
+    elif link.event_id != remote.id:
+        return None
+    return link
+
+
+def _pull_one(store, link, remote, allow_cancel, report):
+    if remote.version and remote.version == link.version:
+        report.echoes += 1
+        return
+    job = store.job_values(link)
+    if remote.deleted:
+        if job is None or not job.schedulable:
+            link.state, link.version, link.base = "tombstone", None, None
+            store.save_link(link)
+            return
+        report.deletions += 1
+        if _remote_deleted(store, link, job, remote, allow_cancel, report) == "conflict":
+            report.conflicts += 1
+        return
+    if job is None or not job.schedulable:
+        link.state = "pending_push"  # the job went away; the push deletes the event
+        link.version = remote.version
+        store.save_link(link)
+        return
+    try:
+        values = event_values(remote)
+    except InvalidEvent as exc:
+        store.note_invalid(remote.id, str(exc))
+        report.invalid += 1
+        return
+    outcome = _apply_merge(store, link, job, remote, values)
+    if outcome == "conflict":
+        report.conflicts += 1
+    elif outcome == "applied":
+        report.applied += 1
+        report.jobs_touched.append(link.job_key)
+    elif outcome == "echo":
+        report.echoes += 1
+
+
+def _apply_merge(store, link, job, remote, values) -> str:
+    plan = plan_merge(link, job, values)
+    link.version = remote.version
+    if plan.pushonly_edits:
+        store.note_pushonly_edit(link, list(plan.pushonly_edits), "The calendar changed " + ", ".join(
+            plan.pushonly_edits) + ", which only the job sets; the job's value is restored on the calendar.")
+    if plan.apply:
+        lines = [f"{name}: {describe(name, job.synced()[name])} → {describe(name, value)}"
+                 for name, value in sorted(plan.apply.items())]
+        store.apply_to_job(link, plan.apply, "The calendar changed this job: " + "; ".join(lines))
+    if plan.new_base is not None:
+        link.base = to_base(plan.new_base)
+    if plan.conflicts:
+        link.state = "conflict"
+        store.open_conflict(link, Conflict(fields=plan.conflicts, remote_version=remote.version))
+        store.save_link(link)
+        return "conflict"
+    link.state = "pending_push" if plan.needs_push else "in_sync"
+    link.last_error = None
+    store.save_link(link)
+    if plan.apply:
+        return "applied"
+    return "echo" if not plan.needs_push else "owed"
+
+
+def _remote_deleted(store, link, job, remote, allow_cancel, report) -> str:
+    base_synced = {f: v for f, v in (link.base or {}).items() if f in SYNCED_FIELDS}
+    job_unchanged = link.base is not None and to_base(job.synced()) == base_synced
+    if allow_cancel and job_unchanged:
+        store.apply_to_job(link, {"cancelled": True}, "The calendar deleted this job's event: the job is cancelled.")
+        link.state, link.version, link.base = "tombstone", None, None
+        store.save_link(link)
+        return "cancelled"
+    link.state = "conflict"
+    link.version = remote.version if remote is not None else None
+    store.save_link(link)
+    store.open_conflict(link, Conflict(fields={}, deletion=True,
+                                       remote_version=remote.version if remote is not None else None))
+    return "conflict"
+
+
+# -- conflict resolution ----------------------------------------------------------------
+def resolve_conflict(store: LinkStore, link: LinkRecord, values: dict | None = None, *,
+                     restore: bool = False, cancel_job: bool = False, message: str = "") -> None:
+    """Settle a link's conflict: the chosen ``values`` go to the job and (by the next push) the calendar.
+
+    For a deletion: ``restore`` recreates the event from the job, ``cancel_job`` cancels the job.
+    """
+    job = store.job_values(link)
+    if cancel_job:
+        store.apply_to_job(link, {"cancelled": True}, message or "Cancelled after the calendar deleted the event.")
+        link.state, link.base = "tombstone", None
+        store.save_link(link)
+        return
+    if restore:
+        link.event_id, link.version = (link.event_id if link.event_id == link.identity else None), None
+        link.base = None
+        link.state = "pending_push"
+        store.save_link(link)
+        return
+    values = values or {}
+    current = job.synced() if job else {}
+    changes = {k: v for k, v in values.items() if current.get(k) != v}
+    if changes:
+        store.apply_to_job(link, changes, message or "Conflict resolved.")
+    base = dict(link.base or {})
+    base.update(to_base({k: v for k, v in values.items()}))
+    link.base = base
+    link.state = "pending_push"
+    store.save_link(link)
+
+
+def preview(provider: CalendarProvider, store: LinkStore) -> dict:
+    """What the next push and pull would do, counted, writing nothing on either side."""
+    counts = {"create": 0, "update": 0, "delete": 0, "apply": 0, "conflict": 0}
+    for link in store.pending_links():
+        plan = plan_push(link, store.job_values(link))
+        if plan.op is not None:
+            counts[plan.op.kind.value] += 1
+    try:
+        changes = provider.list_changes(store.get_cursor())
+    except SyncTokenExpired:
+        changes = provider.list_changes(None)
+    for remote in changes.events:
+        link = _match(store, replace(remote))
+        if link is None or remote.version == link.version:
+            continue
+        job = store.job_values(link)
+        if remote.deleted or job is None:
+            counts["conflict" if remote.deleted else "delete"] += 1
+            continue
+        try:
+            plan = plan_merge(link, job, event_values(remote))
+        except InvalidEvent:
+            continue
+        counts["conflict"] += bool(plan.conflicts)
+        counts["apply"] += bool(plan.apply)
+    return counts
+
+
+__all__ = ["PullReport", "PushReport", "SyncError", "preview", "pull", "push", "resolve_conflict"]

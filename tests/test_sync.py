@@ -1,0 +1,187 @@
+"""Push and pull against the in-memory provider: round trips, echoes, conflicts, deletions, crashes."""
+
+from datetime import timedelta
+
+import pytest
+
+from calsync import sync
+from calsync.errors import TransientError
+from calsync.guard import MassDeletionGuard, MassDeletionHeld
+from tests.engine_fixtures import World, make_job
+
+
+@pytest.fixture
+def world():
+    return World()
+
+
+def settle(world, name="google"):
+    sync.push(world.providers[name], world.stores[name])
+    sync.pull(world.providers[name], world.stores[name])
+
+
+def the_event(world, key, name="google"):
+    link = world.link_of(key, name)
+    return world.calendars[name].find(link.event_id)
+
+
+def test_job_creates_event_and_second_sync_changes_nothing(world):
+    world.add_job(1, make_job(1))
+    report = sync.push(world.providers["google"], world.stores["google"])
+    assert report.created == 1
+    event = the_event(world, 1)
+    assert event.data.start == world.job(1).start and event.data.title == "WO00001 Site 1"
+    assert "Crew: Worker 1" in event.data.description
+    writes = world.calendars["google"].write_calls
+    settle(world)
+    settle(world)
+    assert world.calendars["google"].write_calls == writes
+    assert world.link_of(1).state == "in_sync"
+
+
+def test_our_write_coming_back_is_an_echo(world):
+    world.add_job(1, make_job(1))
+    sync.push(world.providers["google"], world.stores["google"])
+    report = sync.pull(world.providers["google"], world.stores["google"])
+    world.edit_job(1, notes="New notes")
+    sync.push(world.providers["google"], world.stores["google"])
+    journal = len(world.db.data.journal)
+    report = sync.pull(world.providers["google"], world.stores["google"])
+    assert report.applied == 0 and report.echoes == 1
+    assert len(world.db.data.journal) == journal  # nothing written to the job
+
+
+def test_twenty_job_edits_cost_one_write(world):
+    world.add_job(1, make_job(1))
+    sync.push(world.providers["google"], world.stores["google"])
+    before = world.calendars["google"].write_calls
+    for i in range(20):
+        world.edit_job(1, notes=f"edit {i}")
+    sync.push(world.providers["google"], world.stores["google"])
+    assert world.calendars["google"].write_calls == before + 1
+    assert the_event(world, 1).data.description.startswith("edit 19")
+
+
+def test_calendar_edit_reaches_the_job_with_a_note(world):
+    world.add_job(1, make_job(1))
+    settle(world)
+    event = the_event(world, 1)
+    moved = event.data.start + timedelta(hours=3)
+    world.calendars["google"].person_edit(event.id, start=moved, end=moved + timedelta(hours=2))
+    report = sync.pull(world.providers["google"], world.stores["google"])
+    assert report.applied == 1
+    assert world.job(1).start == moved
+    assert "The calendar changed this job" in world.db.data.journal[-1][1]
+    assert world.link_of(1).state == "in_sync"
+    writes = world.calendars["google"].write_calls
+    settle(world)
+    assert world.calendars["google"].write_calls == writes
+
+
+def test_both_sides_change_the_same_field_opens_a_conflict_and_writes_neither(world):
+    world.add_job(1, make_job(1))
+    settle(world)
+    event = the_event(world, 1)
+    world.calendars["google"].person_edit(event.id, description="Calendar notes")
+    world.edit_job(1, notes="Job notes")
+    sync.pull(world.providers["google"], world.stores["google"])
+    sync.push(world.providers["google"], world.stores["google"])
+    link = world.link_of(1)
+    assert link.state == "conflict"
+    conflict = world.stores["google"].conflict_of(link.key)
+    assert conflict.fields["notes"][1:] == ("Job notes", "Calendar notes")
+    assert world.job(1).notes == "Job notes"
+    assert the_event(world, 1).data.description == "Calendar notes"
+
+
+def test_different_fields_changed_on_each_side_both_flow(world):
+    world.add_job(1, make_job(1))
+    settle(world)
+    event = the_event(world, 1)
+    world.calendars["google"].person_edit(event.id, description="Calendar notes")
+    moved = world.job(1).start + timedelta(hours=1)
+    world.edit_job(1, start=moved, end=moved + timedelta(hours=2))
+    sync.push(world.providers["google"], world.stores["google"])  # 412, re-planned, then pushed
+    settle(world)
+    assert world.job(1).notes == "Calendar notes"
+    assert the_event(world, 1).data.start == moved
+    assert world.link_of(1).state == "in_sync"
+
+
+def test_calendar_deletion_opens_a_review_not_a_cancellation(world):
+    world.add_job(1, make_job(1))
+    settle(world)
+    world.calendars["google"].person_delete(the_event(world, 1).id)
+    sync.pull(world.providers["google"], world.stores["google"])
+    link = world.link_of(1)
+    assert link.state == "conflict" and world.stores["google"].conflict_of(link.key).deletion
+    assert not world.job(1).cancelled
+
+
+def test_calendar_deletion_may_cancel_when_allowed(world):
+    world.add_job(1, make_job(1))
+    settle(world)
+    world.calendars["google"].person_delete(the_event(world, 1).id)
+    sync.pull(world.providers["google"], world.stores["google"], allow_calendar_cancel=True)
+    assert world.job(1).cancelled
+
+
+def test_job_cancelled_deletes_the_event_and_keeps_a_tombstone(world):
+    link = world.add_job(1, make_job(1))
+    settle(world)
+    world.edit_job(1, cancelled=True)
+    report = sync.push(world.providers["google"], world.stores["google"])
+    assert report.deleted == 1
+    stored = world.db.data.links[link.key]
+    assert stored.state == "tombstone"
+    assert world.calendars["google"].live_count() == 0
+    # the deleted event coming back in a pull does not recreate anything
+    sync.pull(world.providers["google"], world.stores["google"])
+    assert world.calendars["google"].live_count() == 0
+
+
+def test_crash_after_the_provider_acted_leaves_exactly_one_event(world):
+    world.add_job(1, make_job(1))
+    world.calendars["google"].inject("apply_then_fail")
+    with pytest.raises(TransientError):
+        sync.push(world.providers["google"], world.stores["google"])
+    world.db.rollback()
+    sync.push(world.providers["google"], world.stores["google"])
+    assert world.calendars["google"].live_count() == 1
+    assert world.link_of(1).state == "in_sync"
+
+
+def test_expired_cursor_resyncs_fully_without_duplicates(world):
+    for n in range(3):
+        world.add_job(n, make_job(n))
+    settle(world)
+    world.calendars["google"].expire_cursors()
+    report = sync.pull(world.providers["google"], world.stores["google"])
+    assert report.full
+    assert world.calendars["google"].live_count() == 3
+    assert {link.state for link in world.stores["google"].links()} == {"in_sync"}
+
+
+def test_mass_deletion_is_held_and_nothing_applied(world):
+    for n in range(6):
+        world.add_job(n, make_job(n))
+    settle(world)
+    cursor = world.stores["google"].get_cursor()
+    for n in range(4):
+        world.calendars["google"].person_delete(the_event(world, n).id)
+    with pytest.raises(MassDeletionHeld):
+        sync.pull(world.providers["google"], world.stores["google"])
+    assert world.stores["google"].get_cursor() == cursor
+    assert all(link.state == "in_sync" for link in world.stores["google"].links())
+    # confirmed by an admin: the deletions become reviews
+    sync.pull(world.providers["google"], world.stores["google"], guard=MassDeletionGuard(confirmed=True))
+    assert sum(link.state == "conflict" for link in world.stores["google"].links()) == 4
+
+
+def test_events_not_ours_are_left_alone(world):
+    world.add_job(1, make_job(1))
+    settle(world)
+    foreign = world.calendars["google"].person_create(the_event(world, 1).data)
+    report = sync.pull(world.providers["google"], world.stores["google"])
+    assert report.ignored == 1
+    assert world.calendars["google"].find(foreign) is not None
