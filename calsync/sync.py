@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from .errors import InvalidEvent, PreconditionFailed, SyncError, SyncTokenExpired, TransientError
 from .events import OpKind, RemoteEvent
 from .guard import MassDeletionGuard
-from .mapping import SYNCED_FIELDS, describe, event_values, to_base
+from .mapping import PUSH_ONLY_FIELDS, SYNCED_FIELDS, describe, event_values, to_base
 from .planner import PushPlan, agreed_values, plan_merge, plan_push
 from .provider import CalendarProvider
 from .store import Conflict, LinkRecord, LinkStore
@@ -125,8 +125,25 @@ def _confirmed(store, link, plan, event: RemoteEvent | None, report):
         link.version = event.version
         link.base = to_base(plan.values)
         link.state = "pending_push" if _job_moved_since(store, link, plan) else "in_sync"
+        if plan.op.kind == OpKind.CREATE and not _event_holds(event, plan.values):
+            # the create found the event a crashed earlier attempt made, with older content:
+            # the base is what the calendar really holds, and the job still owes an update
+            link.base = to_base(_event_agreed(event))
+            link.state = "pending_push"
     link.last_error = None
     store.save_link(link)
+
+
+def _event_agreed(event) -> dict:
+    values = event_values(event)
+    return {k: values[k] for k in (*SYNCED_FIELDS, *PUSH_ONLY_FIELDS)}
+
+
+def _event_holds(event, values) -> bool:
+    try:
+        return _event_agreed(event) == {k: values[k] for k in (*SYNCED_FIELDS, *PUSH_ONLY_FIELDS)}
+    except InvalidEvent:
+        return False
 
 
 def _job_moved_since(store, link, plan) -> bool:

@@ -1,0 +1,296 @@
+"""A stateful property test of the engine: random edits, deletions, reassignments, faults and crashes.
+
+Two connections (two memory calendars) share one Odoo side (jobs and links in a
+MemoryDatabase with commit/rollback). After every step the structural
+invariants hold; at each 'settle' the sync runs to a fixed point and the
+convergence invariants of design.md are checked against a ledger of who edited
+what since the last settle.
+
+``CALSYNC_HYPOTHESIS_PROFILE=thorough`` runs many more examples.
+"""
+
+import os
+import uuid
+from collections import defaultdict
+from dataclasses import replace
+from datetime import timedelta
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from calsync import sync
+from calsync.errors import SyncError
+from calsync.guard import MassDeletionGuard, MassDeletionHeld
+from calsync.mapping import event_values
+from calsync.memory import MemoryCalendar, MemoryProvider
+from calsync.store import MemoryDatabase
+from tests.engine_fixtures import make_job
+
+settings.register_profile("default", max_examples=1000, stateful_step_count=25, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("thorough", max_examples=5000, stateful_step_count=60, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("CALSYNC_HYPOTHESIS_PROFILE", "default"))
+
+CONNECTIONS = ("g", "m")
+JOBS = st.integers(min_value=0, max_value=2)
+FIELDS = st.sampled_from(["start", "notes"])
+VALUES = st.integers(min_value=0, max_value=5)
+
+
+def shifted(job, hours):
+    start = job.start.replace(hour=8) + timedelta(hours=hours)
+    return {"start": start, "end": start + timedelta(hours=2)}
+
+
+class SyncMachine(RuleBasedStateMachine):
+    def __init__(self):
+        super().__init__()
+        self.db = MemoryDatabase()
+        self.calendars = {c: MemoryCalendar() for c in CONNECTIONS}
+        self.providers = {c: MemoryProvider(self.calendars[c]) for c in CONNECTIONS}
+        self.stores = {c: self.db.store(c) for c in CONNECTIONS}
+        # ledger since the last settle: (job, field) -> list of (side, value)
+        self.edits = defaultdict(list)
+        self.disturbed = set()  # jobs deleted, cancelled, reassigned or whose event was deleted
+
+    # -- helpers --------------------------------------------------------------------
+    @property
+    def jobs(self):
+        return self.db.data.jobs
+
+    def live_link(self, key, conn):
+        return next((link for link in self.stores[conn].all_links() if link.job_key == key and link.live), None)
+
+    def event_of(self, key):
+        conn = self.db.data.carried_by.get(key)
+        link = self.live_link(key, conn) if conn else None
+        if link is None or link.event_id is None or link.state == "pending_push":
+            return None, None
+        event = self.calendars[conn].find(link.event_id)
+        return (conn, event) if event is not None and not event.deleted else (None, None)
+
+    def mark_owed(self, key):
+        """What the Odoo trigger does on a job change: owe a push, create a link where needed."""
+        conn = self.db.data.carried_by.get(key)
+        for store in self.stores.values():
+            store.mark_owed(key)
+        if key in self.jobs and conn and self.live_link(key, conn) is None:
+            tomb = next((link for link in self.stores[conn].all_links() if link.job_key == key), None)
+            if tomb is not None:
+                tomb.state = "pending_push"
+            else:
+                self.stores[conn].new_link(key, uuid.uuid4().hex)
+        self.db.commit()
+
+    def run(self, action, conn):
+        try:
+            action(self.providers[conn], self.stores[conn])
+        except MassDeletionHeld:
+            pass
+        except SyncError:
+            self.db.rollback()  # the job failed: its transaction is rolled back, the queue retries later
+
+    # -- the Odoo side ---------------------------------------------------------------
+    @rule(key=JOBS, conn=st.sampled_from(CONNECTIONS), n=VALUES)
+    def create_job(self, key, conn, n):
+        if key in self.jobs:
+            return
+        self.jobs[key] = make_job(key, hours=n, notes=f"notes {n}")
+        self.db.data.carried_by[key] = conn
+        self.mark_owed(key)
+
+    @rule(key=JOBS, field=FIELDS, value=VALUES)
+    def edit_job(self, key, field, value):
+        job = self.jobs.get(key)
+        if job is None or job.cancelled:
+            return
+        changes = shifted(job, value) if field == "start" else {"notes": f"job says {value}"}
+        self.jobs[key] = replace(job, **changes)
+        self.edits[(key, field)].append(("job", changes[field]))
+        self.mark_owed(key)
+
+    @rule(key=JOBS)
+    def delete_job(self, key):
+        if key in self.jobs:
+            del self.jobs[key]
+            self.disturbed.add(key)
+            self.mark_owed(key)
+
+    @rule(key=JOBS)
+    def cancel_job(self, key):
+        if key in self.jobs:
+            self.jobs[key] = replace(self.jobs[key], cancelled=True)
+            self.disturbed.add(key)
+            self.mark_owed(key)
+
+    @rule(key=JOBS)
+    def reassign(self, key):
+        if key not in self.jobs:
+            return
+        current = self.db.data.carried_by[key]
+        self.db.data.carried_by[key] = "m" if current == "g" else "g"
+        self.disturbed.add(key)
+        self.mark_owed(key)
+
+    # -- the calendar side -------------------------------------------------------------
+    @rule(key=JOBS, field=FIELDS, value=VALUES)
+    def edit_event(self, key, field, value):
+        conn, event = self.event_of(key)
+        if event is None:
+            return
+        changes = shifted(event.data, value) if field == "start" else {"description": f"calendar says {value}"}
+        self.calendars[conn].person_edit(event.id, **changes)
+        self.edits[(key, field)].append(("calendar", changes.get("start", changes.get("description"))))
+
+    @rule(key=JOBS)
+    def delete_event(self, key):
+        conn, event = self.event_of(key)
+        if event is not None:
+            self.calendars[conn].person_delete(event.id)
+            self.disturbed.add(key)
+
+    # -- sync, faults, crashes -----------------------------------------------------------
+    @rule(conn=st.sampled_from(CONNECTIONS))
+    def push(self, conn):
+        self.run(sync.push, conn)
+
+    @rule(conn=st.sampled_from(CONNECTIONS))
+    def pull(self, conn):
+        self.run(sync.pull, conn)
+
+    @rule(conn=st.sampled_from(CONNECTIONS), kind=st.sampled_from(["apply_then_fail", "server_error",
+                                                                   "rate_limit"]))
+    def fault(self, conn, kind):
+        self.calendars[conn].inject(kind)
+
+    @rule(conn=st.sampled_from(CONNECTIONS))
+    def push_then_crash(self, conn):
+        """The worker dies after the provider acted but before the commit."""
+        store = self.stores[conn]
+        original = store.commit
+        store.commit = lambda: None
+        try:
+            sync.push(self.providers[conn], store)
+        except SyncError:
+            pass
+        finally:
+            store.commit = original
+        self.db.rollback()
+
+    @rule(conn=st.sampled_from(CONNECTIONS))
+    def expire_cursor(self, conn):
+        self.calendars[conn].expire_cursors()
+
+    @precondition(lambda self: self.jobs)
+    @rule()
+    def settle(self):
+        self._converge()
+        self._check_convergence()
+        self.edits.clear()
+        self.disturbed.clear()
+
+    def teardown(self):
+        """Every example ends settled and checked, not only those that drew the settle rule."""
+        if self.jobs:
+            self._converge()
+            self._check_convergence()
+
+    # -- convergence ----------------------------------------------------------------------
+    def _converge(self):
+        for cal in self.calendars.values():
+            cal.faults.clear()
+        for _round in range(6):
+            for conn in CONNECTIONS:
+                sync.push(self.providers[conn], self.stores[conn])
+                try:
+                    sync.pull(self.providers[conn], self.stores[conn])
+                except MassDeletionHeld:
+                    # an admin looks at the calendar and confirms: the deletions become reviews
+                    sync.pull(self.providers[conn], self.stores[conn], guard=MassDeletionGuard(confirmed=True))
+        # a second sync with nothing changed writes nothing, anywhere
+        writes = {c: cal.write_calls for c, cal in self.calendars.items()}
+        journal = len(self.db.data.journal)
+        for conn in CONNECTIONS:
+            sync.push(self.providers[conn], self.stores[conn])
+            sync.pull(self.providers[conn], self.stores[conn])
+        assert {c: cal.write_calls for c, cal in self.calendars.items()} == writes, "idle sync wrote"
+        assert len(self.db.data.journal) == journal, "idle sync touched a job"
+
+    def _check_convergence(self):
+        for key, job in self.jobs.items():
+            conn = self.db.data.carried_by[key]
+            link = self.live_link(key, conn)
+            if job.cancelled:
+                assert link is None or link.state in ("conflict",) or link.event_id is None or \
+                    self.calendars[conn].find(link.event_id).deleted, f"cancelled job {key} kept its event"
+                continue
+            assert link is not None, f"job {key} has no live link on its calendar"
+            conflict = self.stores[conn].conflict_of(link.key) if link.state == "conflict" else None
+            if conflict is not None and conflict.deletion:
+                continue
+            event = self.calendars[conn].find(link.event_id)
+            assert event is not None and not event.deleted, f"job {key} has no event"
+            remote = event_values(event)
+            local = job.synced()
+            for field in ("start", "notes"):
+                in_conflict = conflict is not None and field in conflict.fields
+                if not in_conflict:
+                    assert local[field] == remote[field], f"job {key} {field}: {local[field]} != {remote[field]}"
+                history = self.edits.get((key, field), [])
+                if key in self.disturbed or not history:
+                    continue
+                sides = {side for side, _v in history}
+                last_job = next((v for s, v in reversed(history) if s == "job"), None)
+                last_cal = next((v for s, v in reversed(history) if s == "calendar"), None)
+                if sides == {"job"}:
+                    assert local[field] == last_job, f"job edit of {key}.{field} lost"
+                elif sides == {"calendar"}:
+                    assert remote[field] == last_cal and local[field] == last_cal, \
+                        f"calendar edit of {key}.{field} lost"
+                elif in_conflict:
+                    # neither side overwritten while the conflict is open
+                    assert local[field] == last_job, f"conflicting job value of {key}.{field} overwritten"
+                    assert remote[field] == last_cal, f"conflicting calendar value of {key}.{field} overwritten"
+
+    # -- invariants after every step ------------------------------------------------------------
+    @invariant()
+    def one_event_per_job_per_calendar(self):
+        for conn, cal in self.calendars.items():
+            identities = [e.identity for e in cal.live_events() if e.identity]
+            assert len(identities) == len(set(identities))
+            jobs = [link.job_key for link in self.stores[conn].all_links()
+                    if link.identity in identities and link.job_key is not None]
+            assert len(jobs) == len(set(jobs)), f"a job has two live events on {conn}"
+
+    @invariant()
+    def one_live_link_per_job_and_event(self):
+        for conn in CONNECTIONS:
+            live = [link for link in self.stores[conn].all_links() if link.live]
+            jobs = [link.job_key for link in live]
+            events = [link.event_id for link in live if link.event_id]
+            assert len(jobs) == len(set(jobs)) and len(events) == len(set(events))
+
+    @invariant()
+    def base_matches_the_confirmed_version(self):
+        """A link in sync at the event's current version agrees with it: the base moved only on confirmation."""
+        for conn in CONNECTIONS:
+            for link in self.stores[conn].all_links():
+                if link.state != "in_sync" or not link.event_id or not link.base:
+                    continue
+                event = self.calendars[conn].find(link.event_id)
+                if event is None or event.deleted or event.version != link.version:
+                    continue
+                remote = event_values(event)
+                for field in ("start", "end", "notes"):
+                    assert _same(remote[field], link.base[field]), f"base of {link.key} ahead of the calendar"
+
+
+def _same(value, based):
+    from calsync.mapping import to_base
+
+    return to_base({"v": value})["v"] == based
+
+
+TestSyncMachine = SyncMachine.TestCase
