@@ -1,0 +1,32 @@
+"""Where the Google endpoints are: the real ones, or the sandbox emulator's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SCOPE_EVENTS = "https://www.googleapis.com/auth/calendar.events"
+SCOPE_CALENDAR_LIST = "https://www.googleapis.com/auth/calendar.calendarlist.readonly"
+
+
+@dataclass(frozen=True)
+class GoogleConfig:
+    client_id: str
+    client_secret: str = field(repr=False)
+    auth_uri: str
+    token_uri: str
+    api_base: str  # what client_options api_endpoint gets: ".../calendar/v3/"
+    batch_uri: str
+    ca_certs: str | None = None  # a CA file to trust (the sandbox's certificate); None: the system's
+
+    @classmethod
+    def production(cls, client_id: str, client_secret: str) -> GoogleConfig:
+        return cls(client_id, client_secret, "https://accounts.google.com/o/oauth2/auth",
+                   "https://oauth2.googleapis.com/token", "https://www.googleapis.com/calendar/v3/",
+                   "https://www.googleapis.com/batch/calendar/v3")
+
+    @classmethod
+    def sandbox(cls, base_url: str, ca_certs: str, client_id: str = "sandbox-google-client",
+                client_secret: str = "") -> GoogleConfig:
+        base = base_url.rstrip("/")
+        return cls(client_id, client_secret, f"{base}/o/oauth2/auth", f"{base}/token", f"{base}/calendar/v3/",
+                   f"{base}/batch/calendar/v3", ca_certs)

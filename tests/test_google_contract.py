@@ -1,0 +1,7 @@
+"""The Google client passes the provider contract against the emulator, over real HTTPS."""
+
+from tests.provider_contract import ProviderContract
+
+
+class TestGoogleContract(ProviderContract):
+    pass
