@@ -17,7 +17,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 
-from .errors import InvalidEvent, PreconditionFailed, SyncError, SyncTokenExpired, TransientError
+from .errors import (
+    InvalidEvent,
+    NeedsReauth,
+    PreconditionFailed,
+    QuotaExhausted,
+    SyncError,
+    SyncTokenExpired,
+    TransientError,
+)
 from .events import OpKind, RemoteEvent
 from .guard import MassDeletionGuard
 from .mapping import PUSH_ONLY_FIELDS, SYNCED_FIELDS, describe, event_values, to_base
@@ -26,6 +34,10 @@ from .provider import CalendarProvider
 from .store import Conflict, LinkRecord, LinkStore
 
 _logger = logging.getLogger(__name__)
+
+
+# errors about the connection, not the item: the link stays owed and the job layer decides
+CONNECTION_ERRORS = (TransientError, NeedsReauth, QuotaExhausted)
 
 
 @dataclass
@@ -100,8 +112,8 @@ def _push_batch(provider, store, links, invite, report):
             elif isinstance(result.error, PreconditionFailed):
                 report.replanned += 1
                 _replan_after_precondition(provider, store, link, report)
-            elif isinstance(result.error, TransientError):
-                transient = transient or result.error  # stays pending; the job layer retries
+            elif isinstance(result.error, CONNECTION_ERRORS):
+                transient = transient or result.error  # stays pending; the job layer decides
             else:
                 link.state = "error"
                 link.last_error = str(result.error)

@@ -8,5 +8,6 @@ from . import calendar_channel_lifecycle
 from . import calendar_notification
 from . import calendar_conflict
 from . import fsm_order
+from . import fsm_order_sync
 from . import res_config_settings
 from . import oauth_session

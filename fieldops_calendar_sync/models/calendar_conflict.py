@@ -54,6 +54,54 @@ class CalendarConflict(models.Model):
                               kind=dict(self._fields["kind"].selection).get(conflict.kind))
 
 
+    @api.model
+    def _open_or_refresh(self, link, conflict):
+        """Open the link's conflict, or refresh the open one with the newest values (a new revision)."""
+        from calsync.mapping import describe
+
+        lines = [
+            (0, 0, {"sequence": index, "field_name": name, "base_value": describe(name, base),
+                    "job_value": describe(name, job), "calendar_value": describe(name, remote)})
+            for index, (name, (base, job, remote)) in enumerate(sorted(conflict.fields.items()))
+        ]
+        vals = {"kind": "deletion" if conflict.deletion else "fields", "remote_version": conflict.remote_version,
+                "line_ids": [(5, 0, 0), *lines]}
+        existing = self.search([("link_id", "=", link.id), ("state", "=", "open")], limit=1)
+        if existing:
+            existing.write(dict(vals, revision=existing.revision + 1))
+            return existing
+        record = self.create(dict(vals, link_id=link.id, job_id=link.job_id.id))
+        record._announce()
+        return record
+
+    def _announce(self):
+        """An activity for the connection's responsible reviewer and a note on the job."""
+        for conflict in self:
+            connection = conflict.connection_id
+            conflict.activity_schedule(
+                "mail.mail_activity_data_todo", user_id=connection.responsible_user_id.id,
+                summary=_("Review calendar conflict"),
+                note=_("The job and its event in %s both changed. Choose which values to keep.", connection.name),
+            )
+            if conflict.job_id:
+                conflict.job_id.message_post(
+                    body=_("The job and its calendar event (%s) both changed since the last sync; nothing was "
+                           "overwritten. A reviewer will choose which values to keep.", connection.name),
+                    subtype_xmlid="mail.mt_note",
+                )
+
+    def _refresh_job_side(self):
+        """Show the job's current values and bump the revision, so a review against stale values is refused."""
+        from ..tools.link_store import job_values_as_text
+
+        for conflict in self:
+            current = job_values_as_text(conflict.link_id)
+            for line in conflict.line_ids:
+                if line.field_name in current:
+                    line.job_value = current[line.field_name]
+            conflict.revision += 1
+
+
 class CalendarConflictLine(models.Model):
     _name = "fieldops.calendar.conflict.line"
     _description = "Calendar sync conflict field"

@@ -73,3 +73,10 @@ class CalendarLink(models.Model):
     def _base(self):
         self.ensure_one()
         return json.loads(self.base_json) if self.base_json else None
+
+    def _fieldops_job_changed_during_conflict(self):
+        """The job changed while its conflict is open: the conflict must show the newest values."""
+        conflicts = self.env["fieldops.calendar.conflict"].sudo().search(
+            [("link_id", "in", self.ids), ("state", "=", "open")]
+        )
+        conflicts._refresh_job_side()

@@ -16,6 +16,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.exceptions import UserError
 
 from calsync.errors import NeedsReauth, QuotaExhausted, RateLimited, SyncError, TransientError
+from calsync.guard import MassDeletionHeld
 
 _logger = logging.getLogger(__name__)
 
@@ -96,11 +97,28 @@ class CalendarConnection(models.Model):
             connection.sudo().write({"state": "sandbox_connected" if connection.sandbox else "connected"})
             connection.message_post(body=_("%s discarded the held calendar deletions; the jobs' events will be "
                                            "restored.", self.env.user.name))
-            connection.link_ids.filtered(lambda link: link.state == "in_sync" and link.job_id).write(
-                {"state": "pending_push"}
-            )
-            connection._enqueue_push()
+            connection._job_env().with_delay(
+                channel=CHANNEL, identity_key=f"fieldops-calendar-restore-{connection.id}",
+                max_retries=MAX_ATTEMPTS, description=_("Restore deleted events of %s", connection.name),
+            )._job_restore_deleted_events()
         return True
+
+    def _job_restore_deleted_events(self):
+        """After a discarded mass deletion: recreate the events that are really gone, then push."""
+        self.ensure_one()
+        with self._provider_lock(), self._provider_errors():
+            client = self._make_client()
+            links = self.link_ids.filtered(lambda link: link.state == "in_sync" and link.job_id and link.event_id)
+            restored = 0
+            for link in links:
+                remote = client.get(link.event_id)
+                if remote is None or remote.deleted:
+                    link.write({"state": "pending_push", "event_id": False, "remote_version": False,
+                                "base_json": False})
+                    restored += 1
+            self.env.cr.commit()
+        self._enqueue_push()
+        return _("%s events to restore", restored)
 
     def _after_connect(self):
         self._enqueue_pull(full=True)
@@ -199,6 +217,13 @@ class CalendarConnection(models.Model):
             self._set_error("throttled", _("The provider asked us to wait %s seconds.", wait))
             self.env.cr.commit()
             raise RetryableJobError(_("Throttled by the provider"), seconds=wait, ignore_retry=True) from None
+        except MassDeletionHeld as exc:
+            self.env.cr.rollback()
+            self.sudo().write({"state": "review"})
+            self._set_error("review", str(exc))
+            self.message_post(body=str(exc))
+            self._notify_responsible(_("Review held calendar deletions: %s", self.name), str(exc))
+            self.env.cr.commit()
         except QuotaExhausted:
             self.env.cr.rollback()
             self._fail_visibly("quota", _(

@@ -1,3 +1,4 @@
 from . import test_installation
 from . import test_tenancy
 from . import test_operations
+from . import test_sync_google

@@ -68,10 +68,8 @@ class TwoCompaniesCase(TransactionCase):
                 "scheduled_date_end": "2026-12-01 11:00:00",
             }
         )
-        link = env["fieldops.calendar.link"].create(
-            {"connection_id": connection.id, "job_id": job.id, "event_id": f"evt{tag.lower()}0001",
-             "state": "in_sync"}
-        )
+        link = job.calendar_link_ids  # the job's calendar carries it: the trigger made its link
+        link.write({"event_id": f"evt{tag.lower()}0001", "state": "in_sync"})
         channel = env["fieldops.calendar.channel"].create(
             {"connection_id": connection.id, "external_id": f"channel-{tag}", "resource_id": f"res-{tag}",
              "state": "active"}

@@ -41,16 +41,17 @@ def redirect_uri(env, provider):
 
 def provider_config(env, provider):
     """``GoogleConfig`` / ``MicrosoftConfig`` for the sandbox or for the real provider."""
-    from calsync.google import GoogleConfig
-    from calsync.microsoft import MicrosoftConfig
-
     params = env["ir.config_parameter"].sudo()
     if sandbox_mode(env):
         info = sandbox_info(env)
         side = info[provider]
         if provider == "google":
+            from calsync.google import GoogleConfig
+
             return GoogleConfig.sandbox(side["base_url"], info["ca_cert"], client_id=side["client_id"],
                                         client_secret=side["client_secret"])
+        from calsync.microsoft import MicrosoftConfig
+
         return MicrosoftConfig.sandbox(side["base_url"], info["ca_cert"], client_id=side["client_id"],
                                        client_secret=side["client_secret"])
     client_id = params.get_param(f"fieldops_calendar_sync.{provider}_client_id")
@@ -63,6 +64,10 @@ def provider_config(env, provider):
             )
         )
     if provider == "google":
+        from calsync.google import GoogleConfig
+
         return GoogleConfig.production(client_id, secret)
+    from calsync.microsoft import MicrosoftConfig
+
     tenant = params.get_param("fieldops_calendar_sync.microsoft_tenant") or "common"
     return MicrosoftConfig.production(client_id, secret, tenant=tenant)

@@ -1,0 +1,58 @@
+"""Test fixture: the sandbox emulators, started in-process on loopback for a test class.
+
+Provider behaviour is never mocked in the Odoo suite: the addon talks real HTTP
+through the real client libraries to these emulators, exactly as in sandbox mode.
+"""
+
+import json
+import os
+import tempfile
+
+from odoo import api
+
+from calsync.sandbox.google_emulator import GoogleEmulator
+from calsync.sandbox.tls import make_tls_material
+
+
+class SandboxProviders:
+    """Starts the emulators and writes the info file the addon's sandbox mode reads."""
+
+    def __init__(self, enforce_limits=False):
+        self.directory = tempfile.mkdtemp(prefix="fieldops-test-sandbox-")
+        self.tls = make_tls_material(os.path.join(self.directory, "tls"))
+        self.google = GoogleEmulator(self.tls, enforce_quotas=enforce_limits).start()
+        self.emulators = {"google": self.google}
+        self.info_path = os.path.join(self.directory, "sandbox.json")
+        info = {"ca_cert": self.tls.cert_path}
+        for name, emulator in self.emulators.items():
+            info[name] = {"base_url": emulator.base_url, "client_id": emulator.client_id,
+                          "client_secret": emulator.client_secret}
+        with open(self.info_path, "w") as handle:
+            json.dump(info, handle)
+
+    def configure(self, env, public_base_url=None):
+        params = env["ir.config_parameter"].sudo()
+        params.set_param("fieldops_calendar_sync.sandbox_mode", "True")
+        params.set_param("fieldops_calendar_sync.sandbox_info_path", self.info_path)
+        if public_base_url:
+            params.set_param("fieldops_calendar_sync.public_base_url", public_base_url)
+
+    def stop(self):
+        for emulator in self.emulators.values():
+            emulator.stop()
+
+
+def run_job(case, connection, method, **kwargs):
+    """Run a queue job method as queue_job would: its own cursor, as the responsible user, in the company.
+
+    The cursor is the registry's test cursor, whose commit() is a savepoint of the test transaction:
+    the product's per-batch commits run unchanged.
+    """
+    case.env.flush_all()  # what the user's transaction wrote is committed before a job runs
+    try:
+        with case.registry.cursor() as cr:
+            env = api.Environment(cr, connection.responsible_user_id.id, {})
+            record = env[connection._name].browse(connection.id)._job_env()
+            return getattr(record, method)(**kwargs)
+    finally:
+        case.env.invalidate_all()

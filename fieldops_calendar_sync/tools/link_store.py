@@ -1,0 +1,181 @@
+"""The engine's ``LinkStore`` on the ORM: the Odoo side of one connection, for ``calsync.sync``.
+
+All rules (what to push, echo suppression, conflicts, tombstones, the guard)
+live in ``calsync``; this class only reads and writes rows. ``commit()`` is a
+real ``cr.commit()``: the engine calls it per batch, so a crash repeats at most
+one batch, and the base and cursor move in the same commit as what they cover.
+"""
+
+import json
+import logging
+from datetime import timezone
+
+import pytz
+from odoo import _, fields
+
+from calsync import mapping
+from calsync.store import LinkRecord, LinkStore
+
+_logger = logging.getLogger(__name__)
+
+
+def _aware(dt):
+    return dt.replace(tzinfo=timezone.utc) if dt else None
+
+
+def _naive(dt):
+    return dt.astimezone(timezone.utc).replace(tzinfo=None) if dt else False
+
+
+def job_values(job, connection):
+    """The job as the engine sees it (UTC times, plain-text notes, what the calendar shows)."""
+    cancelled_stage = job.env.ref("fieldservice.fsm_stage_cancelled", raise_if_not_found=False)
+    location = job.location_id
+    address = ", ".join(p for p in (location.street, location.street2, location.zip, location.city) if p)
+    crew = job.person_ids | job.person_id
+    tz = connection.responsible_user_id.tz or job.company_id.partner_id.tz or "UTC"
+    if tz not in pytz.all_timezones_set:
+        tz = "UTC"
+    return mapping.JobValues(
+        start=_aware(job.scheduled_date_start),
+        end=_aware(job.scheduled_date_end),
+        notes=mapping.normalise_notes(job.description or ""),
+        title=f"{job.name} {location.name or ''}".strip(),
+        location=address or (location.name or ""),
+        crew=tuple(sorted(p.email or p.name for p in crew if p.email or p.name)),
+        cancelled=bool(cancelled_stage and job.stage_id == cancelled_stage),
+        time_zone=tz,
+    )
+
+
+def job_values_as_text(link):
+    """The job's synced values as the conflict review shows them."""
+    if not link.job_id:
+        return {}
+    values = job_values(link.job_id, link.connection_id)
+    return {
+        "start": fields.Datetime.to_string(_naive(values.start)) if values.start else "",
+        "end": fields.Datetime.to_string(_naive(values.end)) if values.end else "",
+        "notes": values.notes,
+    }
+
+
+class OdooLinkStore(LinkStore):
+    """One connection's links and jobs, read and written through the ORM."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.env = connection.env
+        self.Link = self.env["fieldops.calendar.link"].sudo()
+
+    # -- reading -----------------------------------------------------------------
+    def _record(self, link):
+        return LinkRecord(
+            key=link.id, identity=link.identity, job_key=link.job_id.id or None, event_id=link.event_id or None,
+            version=link.remote_version or None, base=link._base(), state=link.state,
+            last_error=link.last_error or None,
+        )
+
+    def _domain(self, *extra):
+        return [("connection_id", "=", self.connection.id), *extra]
+
+    def links(self):
+        return [self._record(link) for link in self.Link.search(self._domain(("state", "!=", "tombstone")))]
+
+    def link_by_identity(self, identity):
+        link = self.Link.search(self._domain(("identity", "=", identity)), limit=1)
+        return self._record(link) if link else None
+
+    def link_by_event_id(self, event_id):
+        link = self.Link.search(self._domain(("event_id", "=", event_id)), order="state = 'tombstone', id",
+                                limit=1)
+        return self._record(link) if link else None
+
+    def pending_links(self):
+        return [self._record(link) for link in self.Link.search(self._domain(("state", "=", "pending_push")))]
+
+    def job_values(self, record):
+        link = self.Link.browse(record.key)
+        job = link.job_id
+        if not job or not self.connection._carries(job.sudo()):
+            return None
+        return job_values(job, self.connection)
+
+    # -- writing -----------------------------------------------------------------
+    def save_link(self, record):
+        link = self.Link.browse(record.key) if record.key else self.Link
+        vals = {
+            "identity": record.identity,
+            "event_id": record.event_id or False,
+            "remote_version": record.version or False,
+            "base_json": json.dumps(record.base, sort_keys=True) if record.base is not None else False,
+            "state": record.state,
+            "last_error": record.last_error or False,
+            "last_synced_at": fields.Datetime.now(),
+        }
+        if record.base is not None:
+            vals["local_fingerprint"] = vals["remote_fingerprint"] = mapping.fingerprint(record.base)
+        if link:
+            link.write(vals)
+        else:
+            link = self.Link.create(dict(vals, connection_id=self.connection.id, job_id=record.job_key or False))
+            record.key = link.id
+        return record
+
+    def apply_to_job(self, record, changes, message):
+        """Write the calendar's changes to the job (start and end always together) with a chatter note."""
+        link = self.Link.browse(record.key)
+        job = link.job_id.with_context(fieldops_calendar_source_link=link.id)
+        if not job:
+            return
+        vals = {}
+        if "start" in changes or "end" in changes:
+            start = changes.get("start", _aware(job.scheduled_date_start))
+            end = changes.get("end", _aware(job.scheduled_date_end))
+            vals.update(scheduled_date_start=_naive(start), scheduled_date_end=_naive(end))
+        if "notes" in changes:
+            vals["description"] = mapping.notes_to_html(changes["notes"])
+        if changes.get("cancelled"):
+            job.action_cancel()
+        if vals:
+            job.write(vals)
+        job.message_post(body=message, subtype_xmlid="mail.mt_note")
+
+    def open_conflict(self, record, conflict):
+        link = self.Link.browse(record.key)
+        self.env["fieldops.calendar.conflict"].sudo()._open_or_refresh(link, conflict)
+
+    def note_pushonly_edit(self, record, fields_changed, message):
+        link = self.Link.browse(record.key)
+        if link.job_id:
+            link.job_id.message_post(body=message, subtype_xmlid="mail.mt_note")
+
+    def note_invalid(self, event_id, reason):
+        _logger.info("calendar %s: event %s skipped: %s", self.connection.id, event_id, reason)
+        self.connection.sudo().message_post(
+            body=_("A calendar event could not be read and was skipped: %s", reason)
+        )
+
+    def get_cursor(self):
+        return self.connection.sudo().sync_cursor or None
+
+    def set_cursor(self, cursor):
+        self.connection.sudo().sync_cursor = cursor or False
+
+    def commit(self):
+        self.env.cr.commit()
+
+
+def run_push(connection):
+    from calsync import sync
+
+    return sync.push(connection._make_client(), OdooLinkStore(connection), invite_attendees=connection.invite_crew)
+
+
+def run_pull(connection, full=False, confirmed_mass_deletion=False):
+    from calsync import sync
+    from calsync.guard import MassDeletionGuard
+
+    guard = MassDeletionGuard(ratio=connection.mass_deletion_ratio, confirmed=confirmed_mass_deletion)
+    return sync.pull(connection._make_client(), OdooLinkStore(connection), full=full,
+                     allow_calendar_cancel=connection.allow_calendar_cancel, guard=guard)
