@@ -2,3 +2,4 @@ from . import test_installation
 from . import test_tenancy
 from . import test_operations
 from . import test_sync_google
+from . import test_connect_and_secrets
