@@ -81,7 +81,8 @@ class CalendarWebhookController(http.Controller):
         return length is not None and length > MAX_BODY_BYTES
 
     # -- Google ----------------------------------------------------------------------
-    @http.route(f"{ROUTE}/google", type="http", auth="none", methods=["POST"], csrf=False, save_session=False)
+    @http.route(f"{ROUTE}/google", type="http", auth="none", methods=["POST"], csrf=False, save_session=False,
+                readonly=False)
     def google(self, **_kwargs):
         started = time.monotonic()
         if self._too_large():
@@ -127,11 +128,12 @@ class CalendarWebhookController(http.Controller):
             return request.make_response("", status=202)
         return request.make_response("no verified notification", status=403)
 
-    @http.route(f"{ROUTE}/microsoft", type="http", auth="none", methods=["POST"], csrf=False, save_session=False)
+    @http.route(f"{ROUTE}/microsoft", type="http", auth="none", methods=["POST"], csrf=False, save_session=False,
+                readonly=False)
     def microsoft(self, **_kwargs):
         return self._graph(lifecycle=False)
 
     @http.route(f"{ROUTE}/microsoft/lifecycle", type="http", auth="none", methods=["POST"], csrf=False,
-                save_session=False)
+                save_session=False, readonly=False)
     def microsoft_lifecycle(self, **_kwargs):
         return self._graph(lifecycle=True)

@@ -3,3 +3,4 @@ from . import test_tenancy
 from . import test_operations
 from . import test_sync_google
 from . import test_connect_and_secrets
+from . import test_webhooks_google

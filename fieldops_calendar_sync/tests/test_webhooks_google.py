@@ -1,0 +1,147 @@
+"""Google push notifications: verified, recorded, deduplicated, tenant-bound, and acting only when genuine."""
+
+import time
+from datetime import datetime
+
+from odoo.tests import HttpCase, tagged
+
+from .common import ensure_test_key
+from .sandbox import SandboxProviders, run_job
+
+ROUTE = "/fieldops_calendar_sync/webhook/google"
+
+
+@tagged("post_install", "-at_install")
+class TestGoogleWebhooks(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        ensure_test_key()
+        cls.sandbox = SandboxProviders()
+        cls.addClassCleanup(cls.sandbox.stop)
+        cls.emulator = cls.sandbox.google
+
+    def setUp(self):
+        super().setUp()
+        self.sandbox.configure(self.env, self.base_url())
+        self.team = self.env["fsm.team"].create({"name": "Hook crew"})
+        self.account = f"hooks-{self.id().rsplit('.', 1)[-1][5:28]}@example.test"
+        self.connection = self.env["fieldops.calendar.connection"].create({
+            "name": "Hooked", "provider": "google", "account_email": self.account,
+            "team_ids": [(6, 0, self.team.ids)], "responsible_user_id": self.env.ref("base.user_admin").id,
+        })
+        self.connection._demo_connect_sandbox()
+        self.channel = self.env["fieldops.calendar.channel"].create({
+            "connection_id": self.connection.id, "external_id": "chan-known", "resource_id": "res-known",
+            "state": "active", "expires_at": datetime(2030, 1, 1)})
+        self.channel._set_token("the-channel-token")
+        # the first full pull that connecting enqueued has run
+        self._pull_jobs().write({"state": "done"})
+
+    def _post(self, **headers):
+        base = {"X-Goog-Channel-ID": "chan-known", "X-Goog-Resource-ID": "res-known",
+                "X-Goog-Resource-State": "exists", "X-Goog-Message-Number": "5",
+                "X-Goog-Channel-Token": "the-channel-token"}
+        base.update(headers)
+        self.env.flush_all()
+        return self.opener.post(self.base_url() + ROUTE, data=b"", timeout=10,
+                                headers={k: v for k, v in base.items() if v is not None})
+
+    def _pull_jobs(self):
+        return self.env["queue.job"].search([("identity_key", "=", f"fieldops-calendar-pull-{self.connection.id}"),
+                                             ("state", "=", "pending")])
+
+    def _inbox(self):
+        return self.env["fieldops.calendar.notification"].search([], order="id")
+
+    def test_genuine_notification_records_and_enqueues_one_pull_as_the_connection_user(self):
+        before = self._pull_jobs()
+        started = time.monotonic()
+        answer = self._post()
+        self.assertEqual(answer.status_code, 200)
+        self.assertLess(time.monotonic() - started, 2.0)
+        self.env.invalidate_all()
+        jobs = self._pull_jobs() - before
+        self.assertEqual(len(jobs), 1)
+        self.assertEqual(jobs.user_id, self.connection.responsible_user_id)
+        self.assertEqual(jobs.company_id, self.connection.company_id)
+        row = self._inbox()[-1]
+        self.assertEqual((row.status, row.channel_id, row.company_id), ("accepted", self.channel,
+                                                                          self.connection.company_id))
+        # the provider retries the same message: acknowledged, recorded as duplicate, no second pull
+        again = self._post()
+        self.assertEqual(again.status_code, 200)
+        self.env.invalidate_all()
+        self.assertEqual(self._inbox()[-1].status, "duplicate")
+        self.assertEqual(len(self._pull_jobs() - before), 1)
+
+    def test_sync_message_is_acknowledged_without_a_pull(self):
+        before = self._pull_jobs()
+        answer = self._post(**{"X-Goog-Resource-State": "sync", "X-Goog-Message-Number": "1"})
+        self.assertEqual(answer.status_code, 200)
+        self.env.invalidate_all()
+        self.assertEqual(self._pull_jobs(), before)
+
+    def test_forgeries_are_refused_and_change_nothing_else(self):
+        cases = [
+            ({"X-Goog-Channel-ID": "forged"}, 404),
+            ({"X-Goog-Channel-Token": "guessed"}, 403),
+            ({"X-Goog-Channel-Token": None}, 403),
+            ({"X-Goog-Resource-ID": "other-resource"}, 403),
+            ({"X-Goog-Resource-State": "nonsense"}, 404),
+            ({"X-Goog-Message-Number": "1 OR 1=1"}, 404),
+        ]
+        jobs_before = self.env["queue.job"].search_count([])
+        links_before = self.env["fieldops.calendar.link"].search_count([])
+        for headers, status in cases:
+            answer = self._post(**headers)
+            self.assertEqual(answer.status_code, status, headers)
+            self.assertNotIn("Traceback", answer.text)
+        self.env.invalidate_all()
+        self.assertEqual(self.env["queue.job"].search_count([]), jobs_before)
+        self.assertEqual(self.env["fieldops.calendar.link"].search_count([]), links_before)
+        rejected = self._inbox()[-len(cases):]
+        self.assertEqual(set(rejected.mapped("status")), {"rejected"})
+        self.assertTrue(all(rejected.mapped("reason")))
+
+    def test_get_and_oversized_requests_are_refused(self):
+        self.assertEqual(self.url_open(ROUTE).status_code, 405)
+        self.env.flush_all()
+        answer = self.url_open(ROUTE, data=b"x" * (300 * 1024), headers={"X-Goog-Channel-ID": "chan-known"})
+        self.assertEqual(answer.status_code, 413)
+
+    def test_expired_channel_is_refused(self):
+        self.channel.expires_at = datetime(2020, 1, 1)
+        self.assertEqual(self._post().status_code, 403)
+
+    def test_calendar_edit_reaches_the_job_through_a_real_notification(self):
+        job = self.env["fsm.order"].create({
+            "location_id": self.env.ref("fieldservice.location_1").id, "team_id": self.team.id,
+            "scheduled_date_start": datetime(2026, 12, 20, 9, 0), "scheduled_date_end": datetime(2026, 12, 20, 10, 0),
+        })
+        run_job(self, self.connection, "_job_push")
+        run_job(self, self.connection, "_job_pull")
+        # a real watch channel, opened the way the product opens it (row committed first)
+        with self.registry.cursor() as cr:
+            from odoo import api
+
+            env = api.Environment(cr, self.connection.responsible_user_id.id, {})
+            env["fieldops.calendar.connection"].browse(self.connection.id)._job_env()._open_channel()
+        self.env.invalidate_all()
+        channel = self.connection.channel_ids.filtered(lambda c: c.state == "active" and c.external_id != "chan-known")
+        self.assertTrue(channel.resource_id)
+        before = len(self._inbox())
+        self.emulator.person_edit(job.calendar_link_ids.event_id, {"description": "Gate code 4412"})
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            self.env.invalidate_all()
+            if len(self._inbox()) > before + 1:  # the 'sync' message, then the change
+                break
+            time.sleep(0.1)
+        rows = self._inbox()[before:]
+        self.assertIn("accepted", rows.mapped("status"))
+        self.assertEqual(set(rows.mapped("channel_id").ids), set(channel.ids))
+        pulls = self._pull_jobs()
+        self.assertTrue(pulls)
+        run_job(self, self.connection, "_job_pull")
+        self.assertIn("Gate code 4412", job.description)
