@@ -1,0 +1,291 @@
+"""The Microsoft Graph calendar client: delta with a window, transactionId creates, If-Match, $batch, subscriptions.
+
+One client (one msal app and one requests session) per connection and job. It
+retries only briefly in-process; long Retry-After waits, a gone sync state and
+revoked consent leave as typed errors for the job layer.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+
+import requests
+
+from ..errors import (
+    NeedsReauth,
+    PreconditionFailed,
+    ProviderError,
+    RateLimited,
+    SyncError,
+    SyncTokenExpired,
+    TransientError,
+)
+from ..events import ChangeSet, Channel, OpKind, RemoteEvent, WriteOp, WriteResult
+from ..provider import CalendarProvider
+from .auth import http_session, make_app
+from .config import SCOPES, MicrosoftConfig
+from .parse import event_body, parse_event, parse_items
+
+BRIEF_ATTEMPTS = 3
+BRIEF_WAIT_CAP = 5.0
+PAGE_SIZE = 200
+MAX_SUBSCRIPTION = timedelta(minutes=4230)
+BATCH_CHAINS = 4  # Graph runs $batch items in parallel: at most 4 per mailbox at once
+
+
+class GraphCalendarClient(CalendarProvider):
+    """One mailbox's calendar (the default one, or a calendar id)."""
+
+    name = "microsoft"
+    max_batch = 20
+    renews_in_place = True
+
+    def __init__(self, config: MicrosoftConfig, token_cache: str, account_email: str | None = None,
+                 calendar_id: str | None = None, window=(30, 365), invite_attendees: bool = False,
+                 on_token_cache_changed=None, sleep=time.sleep):
+        self.config = config
+        self.app, self.cache = make_app(config, token_cache)
+        self.account_email = account_email
+        self.calendar_id = calendar_id
+        self.window = window
+        self.invite_attendees = invite_attendees
+        self._on_cache = on_token_cache_changed
+        self._sleep = sleep
+        self.session = http_session(config)
+        self.requests_sent = 0
+
+    # -- auth ---------------------------------------------------------------------------
+    def _token(self, force=False) -> str:
+        accounts = self.app.get_accounts(username=self.account_email) if self.account_email else []
+        accounts = accounts or self.app.get_accounts()
+        if not accounts:
+            raise NeedsReauth("No Microsoft account is signed in for this calendar. Reconnect the calendar.")
+        result = self.app.acquire_token_silent(SCOPES, account=accounts[0], force_refresh=force)
+        if not result or "access_token" not in result:
+            raise NeedsReauth("Microsoft no longer accepts this calendar's access (consent revoked or the sign-in "
+                              "expired). Reconnect the calendar.")
+        if self.cache.has_state_changed and self._on_cache:
+            self._on_cache(self.cache.serialize())
+            self.cache.has_state_changed = False
+        return result["access_token"]
+
+    # -- plumbing -------------------------------------------------------------------------
+    def _base(self):
+        return f"{self.config.graph_base}/me" + (f"/calendars/{self.calendar_id}" if self.calendar_id else "")
+
+    def _request(self, method, url, json=None, headers=None):
+        refreshed = False
+        for attempt in range(BRIEF_ATTEMPTS):
+            self.requests_sent += 1
+            all_headers = {"Authorization": f"Bearer {self._token(force=refreshed)}", **(headers or {})}
+            try:
+                answer = self.session.request(method, url, json=json, headers=all_headers, timeout=30)
+            except requests.RequestException as exc:
+                error = TransientError(f"Microsoft Graph could not be reached ({type(exc).__name__}).")
+            else:
+                if answer.status_code < 400:
+                    return answer.json() if answer.content else None
+                if answer.status_code == 401 and not refreshed:
+                    refreshed = True
+                    continue
+                error = translate(answer.status_code, answer.headers, _safe_json(answer))
+            if not self._retry_briefly(error, attempt):
+                raise error
+        raise error
+
+    def _retry_briefly(self, error, attempt):
+        if attempt + 1 >= BRIEF_ATTEMPTS or not isinstance(error, TransientError):
+            return False
+        wait = error.retry_after if isinstance(error, RateLimited) and error.retry_after is not None \
+            else 0.25 * 2 ** attempt
+        if wait > BRIEF_WAIT_CAP:
+            return False
+        self._sleep(wait)
+        return True
+
+    # -- reading ----------------------------------------------------------------------------
+    def list_changes(self, cursor=None) -> ChangeSet:
+        if cursor:
+            url = cursor
+        else:
+            now = datetime.now(timezone.utc)
+            start = (now - timedelta(days=self.window[0])).strftime("%Y-%m-%dT%H:%M:%SZ")
+            end = (now + timedelta(days=self.window[1])).strftime("%Y-%m-%dT%H:%M:%SZ")
+            url = f"{self._base()}/calendarView/delta?startDateTime={start}&endDateTime={end}"
+        events, invalid, removed = [], [], []
+        seen = set()
+        while True:
+            try:
+                page = self._request("GET", url, headers={"Prefer": f"odata.maxpagesize={PAGE_SIZE}"})
+            except ProviderError as exc:
+                if exc.status == 410:
+                    raise SyncTokenExpired("Microsoft's delta state expired; a full resync is needed.") from None
+                raise
+            live, bad, gone = parse_items(page.get("value", []))
+            for event in live:
+                if event.id not in seen:  # Graph may replay an event within one delta round
+                    seen.add(event.id)
+                    events.append(event)
+            invalid += bad
+            removed += gone
+            if page.get("@odata.nextLink"):
+                url = page["@odata.nextLink"]
+                continue
+            delta = page.get("@odata.deltaLink", "")
+            break
+        for event_id in dict.fromkeys(removed):
+            # @removed is also how an event leaving the window is reported: look before calling it deleted
+            current = self.get(event_id)
+            if event_id not in seen:
+                events.append(current if current is not None else RemoteEvent(id=event_id, version="", deleted=True))
+        return ChangeSet(events=tuple(events), cursor=delta, full=cursor is None, invalid=tuple(invalid))
+
+    def get(self, event_id) -> RemoteEvent | None:
+        try:
+            return parse_event(self._request("GET", f"{self.config.graph_base}/me/events/{event_id}"))
+        except ProviderError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    # -- writing ----------------------------------------------------------------------------
+    def create(self, identity, data) -> RemoteEvent:
+        body = dict(event_body(data, self.invite_attendees), transactionId=identity)
+        return parse_event(self._request("POST", f"{self._base()}/events", json=body))
+
+    def update(self, event_id, data, if_match) -> RemoteEvent:
+        headers = {"If-Match": _etag(if_match)} if if_match else {}
+        try:
+            return parse_event(self._request("PATCH", f"{self.config.graph_base}/me/events/{event_id}",
+                                             json=event_body(data, self.invite_attendees), headers=headers))
+        except ProviderError as exc:
+            if exc.status == 404:
+                raise PreconditionFailed("The Outlook event no longer exists.") from None
+            raise
+
+    def delete(self, event_id, if_match=None) -> None:
+        headers = {"If-Match": _etag(if_match)} if if_match else {}
+        try:
+            self._request("DELETE", f"{self.config.graph_base}/me/events/{event_id}", headers=headers)
+        except ProviderError as exc:
+            if exc.status != 404:  # already gone counts as done
+                raise
+
+    def apply(self, ops: list[WriteOp]) -> list[WriteResult]:
+        """Up to 20 writes per $batch, in 4 dependsOn chains so a mailbox never sees more than 4 at once."""
+        if len(ops) <= 1:
+            return super().apply(ops)
+        results: list[WriteResult] = []
+        for start in range(0, len(ops), self.max_batch):
+            results += self._batch(ops[start:start + self.max_batch])
+        return results
+
+    def _batch(self, ops):
+        items = []
+        for index, op in enumerate(ops):
+            item = {"id": str(index + 1), **self._batch_request(op)}
+            if index >= BATCH_CHAINS:
+                item["dependsOn"] = [str(index + 1 - BATCH_CHAINS)]
+            items.append(item)
+        try:
+            answer = self._request("POST", f"{self.config.graph_base}/$batch", json={"requests": items})
+        except SyncError as exc:
+            return [WriteResult(op, error=exc) for op in ops]
+        by_id = {r["id"]: r for r in answer.get("responses", [])}
+        out = []
+        for index, op in enumerate(ops):
+            response = by_id.get(str(index + 1), {"status": 500, "headers": {}, "body": None})
+            status = response["status"]
+            if status < 300:
+                out.append(WriteResult(op, event=parse_event(response["body"]) if op.kind != OpKind.DELETE else None))
+                continue
+            if status == 424 or status >= 500 or status == 429:
+                try:  # a failed dependency or a transient failure: once more, alone
+                    out.append(WriteResult(op, event=self._apply_one(op)))
+                except SyncError as exc:
+                    out.append(WriteResult(op, error=exc))
+                continue
+            if op.kind == OpKind.DELETE and status == 404:
+                out.append(WriteResult(op))
+                continue
+            error = translate(status, response.get("headers") or {}, response.get("body"))
+            if op.kind == OpKind.UPDATE and status == 404:
+                error = PreconditionFailed("The Outlook event no longer exists.")
+            out.append(WriteResult(op, error=error))
+        return out
+
+    def _batch_request(self, op: WriteOp) -> dict:
+        base = "/me" + (f"/calendars/{self.calendar_id}" if self.calendar_id else "")
+        headers = {"Content-Type": "application/json"}
+        if op.kind == OpKind.CREATE:
+            return {"method": "POST", "url": f"{base}/events", "headers": headers,
+                    "body": dict(event_body(op.data, self.invite_attendees), transactionId=op.identity)}
+        if op.if_match:
+            headers["If-Match"] = _etag(op.if_match)
+        if op.kind == OpKind.UPDATE:
+            return {"method": "PATCH", "url": f"/me/events/{op.event_id}", "headers": headers,
+                    "body": event_body(op.data, self.invite_attendees)}
+        return {"method": "DELETE", "url": f"/me/events/{op.event_id}", "headers": headers}
+
+    # -- subscriptions -----------------------------------------------------------------------
+    def watch(self, address, token, channel_id, ttl, lifecycle_address=None) -> Channel:
+        expires = datetime.now(timezone.utc) + min(ttl, MAX_SUBSCRIPTION)
+        body = {"changeType": "created,updated,deleted", "notificationUrl": address, "resource": "me/events",
+                "expirationDateTime": expires.strftime("%Y-%m-%dT%H:%M:%S.0000000Z"), "clientState": token}
+        if lifecycle_address:
+            body["lifecycleNotificationUrl"] = lifecycle_address
+        answer = self._request("POST", f"{self.config.graph_base}/subscriptions", json=body)
+        return Channel(id=answer["id"], resource_id=answer.get("resource") or "me/events",
+                       expires_at=_parse_expiry(answer["expirationDateTime"]), token=token)
+
+    def renew(self, channel, ttl) -> Channel:
+        expires = datetime.now(timezone.utc) + min(ttl, MAX_SUBSCRIPTION)
+        answer = self._request("PATCH", f"{self.config.graph_base}/subscriptions/{channel.id}",
+                               json={"expirationDateTime": expires.strftime("%Y-%m-%dT%H:%M:%S.0000000Z")})
+        return Channel(id=channel.id, resource_id=channel.resource_id,
+                       expires_at=_parse_expiry(answer["expirationDateTime"]), token=channel.token)
+
+    def unwatch(self, channel) -> None:
+        try:
+            self._request("DELETE", f"{self.config.graph_base}/subscriptions/{channel.id}")
+        except ProviderError as exc:
+            if exc.status != 404:
+                raise
+
+
+def _etag(version: str) -> str:
+    return version if version.startswith(("W/", '"')) else f'W/"{version}"'
+
+
+def _parse_expiry(text: str) -> datetime:
+    return datetime.fromisoformat(text.rstrip("Z")[:26]).replace(tzinfo=timezone.utc)
+
+
+def _safe_json(answer):
+    try:
+        return answer.json()
+    except ValueError:
+        return None
+
+
+def translate(status: int, headers, body) -> SyncError:
+    """Graph's HTTP errors as the engine's typed errors."""
+    code = ((body or {}).get("error") or {}).get("code", "") if isinstance(body, dict) else ""
+    retry = (headers or {}).get("Retry-After") or (headers or {}).get("retry-after")
+    try:
+        retry_after = float(retry) if retry is not None else None
+    except ValueError:
+        retry_after = None
+    if status == 401:
+        return NeedsReauth("Microsoft no longer accepts this calendar's access. Reconnect the calendar.")
+    if status == 429 or (status == 503 and retry_after is not None):
+        return RateLimited("Microsoft Graph is throttling this mailbox.", retry_after=retry_after, reason=code)
+    if status == 410:
+        return SyncTokenExpired("Microsoft's delta state expired; a full resync is needed.")
+    if status == 412:
+        return PreconditionFailed("The Outlook event changed since it was last read.")
+    if status >= 500:
+        return TransientError(f"Microsoft Graph answered {status}.")
+    return ProviderError(f"Microsoft Graph refused the request ({status} {code or 'error'}).", status=status,
+                         reason=code)

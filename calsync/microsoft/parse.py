@@ -1,0 +1,68 @@
+"""Graph event JSON <-> the engine's value objects, parsed once at the edge."""
+
+from __future__ import annotations
+
+from ..errors import InvalidEvent
+from ..events import EventData, InvalidItem, RemoteEvent
+from ..timeutil import all_day_bounds, in_zone, local_wall_time
+
+
+def _when(side, fallback_zone=None):
+    if not isinstance(side, dict) or not side.get("dateTime"):
+        raise InvalidEvent("the event has no start or end")
+    return local_wall_time(side["dateTime"], side.get("timeZone") or fallback_zone or "UTC")
+
+
+def parse_event(item: dict) -> RemoteEvent:
+    event_id = item.get("id") if isinstance(item, dict) else None
+    if not event_id:
+        raise InvalidEvent("an event without an id")
+    common = {"id": event_id, "version": item.get("changeKey", ""), "identity": item.get("transactionId"),
+              "ical_uid": item.get("iCalUId"), "series_id": item.get("seriesMasterId")}
+    if item.get("isCancelled"):
+        return RemoteEvent(deleted=True, **common)
+    start, end = _when(item.get("start")), _when(item.get("end"))
+    zone = (item.get("originalStartTimeZone") or (item.get("start") or {}).get("timeZone") or "UTC")
+    all_day = bool(item.get("isAllDay"))
+    if all_day:
+        start, end = all_day_bounds(start.date(), end.date(), "UTC")
+    if end < start:
+        raise InvalidEvent("the event ends before it starts", event_id=event_id)
+    body = item.get("body") or {}
+    data = EventData(
+        title=item.get("subject") or "", start=start, end=end, description=body.get("content") or "",
+        location=(item.get("location") or {}).get("displayName") or "",
+        attendees=tuple(a.get("emailAddress", {}).get("address", "") for a in item.get("attendees") or []
+                        if a.get("emailAddress", {}).get("address")),
+        time_zone=zone if "/" in zone else "UTC", all_day=all_day,
+    )
+    return RemoteEvent(data=data, **common)
+
+
+def parse_items(items: list):
+    """(live events, unreadable items, ids reported @removed) of one delta page."""
+    events, invalid, removed = [], [], []
+    for item in items:
+        if isinstance(item, dict) and "@removed" in item and item.get("id"):
+            removed.append(item["id"])
+            continue
+        try:
+            events.append(parse_event(item))
+        except InvalidEvent as exc:
+            invalid.append(InvalidItem(item.get("id") if isinstance(item, dict) else None, str(exc)))
+    return events, invalid, removed
+
+
+def event_body(data: EventData, invite_attendees: bool) -> dict:
+    """Graph wants wall-clock times with a named zone; we send the event's zone explicitly."""
+    tz = data.time_zone or "UTC"
+    body = {
+        "subject": data.title,
+        "body": {"contentType": "text", "content": data.description},
+        "start": {"dateTime": in_zone(data.start, tz).strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": tz},
+        "end": {"dateTime": in_zone(data.end, tz).strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": tz},
+        "location": {"displayName": data.location},
+    }
+    if invite_attendees:
+        body["attendees"] = [{"emailAddress": {"address": a}, "type": "required"} for a in data.attendees]
+    return body

@@ -1,0 +1,76 @@
+"""The Microsoft sandbox emulator and a Graph client connected to it through the real msal code flow."""
+
+from __future__ import annotations
+
+import itertools
+import urllib.parse
+
+import pytest
+import requests
+
+from calsync.microsoft import MicrosoftConfig
+from calsync.microsoft import auth as ms_auth
+from calsync.sandbox.microsoft_emulator import MicrosoftEmulator
+
+REDIRECT = "https://odoo.example.test/fieldops_calendar_sync/oauth/microsoft/callback"
+_accounts = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def ms_emulator(tls):
+    emu = MicrosoftEmulator(tls, enforce_limits=False, duplicate_notifications=0).start()
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture
+def ms_config(ms_emulator, tls):
+    return MicrosoftConfig.sandbox(ms_emulator.base_url, tls.cert_path, client_id=ms_emulator.client_id,
+                                   client_secret=ms_emulator.client_secret)
+
+
+def ms_sign_in(config, account, state="state-xyz"):
+    flow = ms_auth.start_auth(config, REDIRECT, state, login_hint=account)
+    session = requests.Session()
+    session.trust_env = False
+    answer = session.get(flow["auth_uri"], allow_redirects=False, verify=config.ca_certs, timeout=10)
+    assert answer.status_code == 302, answer.text
+    params = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(answer.headers["Location"]).query))
+    return flow, params
+
+
+@pytest.fixture
+def ms_account():
+    return f"mailbox{next(_accounts)}@example.test"
+
+
+@pytest.fixture
+def ms_cache(ms_config, ms_account):
+    flow, params = ms_sign_in(ms_config, ms_account)
+    cache, email = ms_auth.finish_auth(ms_config, flow, params)
+    assert email == ms_account
+    return cache
+
+
+class MsBackdoor:
+    def __init__(self, emulator, account):
+        self.emulator, self.account = emulator, account
+
+    def person_create(self, data):
+        return self.emulator.person_create(self.account, {"title": data.title, "start": data.start, "end": data.end,
+                                                          "description": data.description})
+
+    def person_edit(self, event_id, **changes):
+        self.emulator.person_edit(event_id, changes, account=self.account)
+
+    def person_delete(self, event_id):
+        self.emulator.person_delete(event_id, account=self.account)
+
+    def expire_cursors(self):
+        self.emulator.expire_delta_tokens(self.account)
+
+    def live_count(self):
+        return len(self.emulator.live_events(self.account))
+
+    def inject(self, kind, count=1, **kw):
+        self.emulator.inject_fault(kind, count=count, retry_after=kw.get("retry_after"), path_contains="/v1.0/")
