@@ -84,7 +84,8 @@ class MemoryCalendar:
         self._bump(replace(event, deleted=True))
 
     def expire_cursors(self) -> None:
-        self.min_valid_seq = self.last_seq + 1
+        """Every cursor handed out so far stops working; a full listing hands out a valid one."""
+        self.last_seq = self.min_valid_seq = next(self._seq)
 
     def live_count(self) -> int:
         return len(self.live_events())

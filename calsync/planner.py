@@ -8,7 +8,7 @@ job, whether the job still owes a push, what conflicts, and the new base.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from . import merge
 from .events import OpKind, WriteOp
@@ -37,12 +37,18 @@ def plan_push(link: LinkRecord, job: JobValues | None, invite_attendees: bool = 
                                     if_match=link.version))
         return PushPlan(settle="tombstone")
     values = agreed_values(job)
+    base = from_base(link.base)
+    held = from_base(link.held) or {}
+    if held and base is not None:
+        # fields in an open conflict: the event keeps the calendar's value, the base keeps the old one
+        job = replace(job, **held)
+        values.update({f: base.get(f) for f in held})
     data = job_to_event(job, invite_attendees)
     if not link.event_id:
         return PushPlan(WriteOp(OpKind.CREATE, identity=link.identity, data=data), values=values)
-    base = from_base(link.base)
     if base is not None and all(base.get(f) == values[f] for f in (*SYNCED_FIELDS, *PUSH_ONLY_FIELDS)):
-        return PushPlan(settle="in_sync")  # edited and edited back: nothing to send
+        # edited and edited back (or only conflicting fields changed): nothing to send
+        return PushPlan(settle="conflict" if held else "in_sync")
     return PushPlan(WriteOp(OpKind.UPDATE, identity=link.identity, event_id=link.event_id, data=data,
                             if_match=link.version), values=values)
 

@@ -30,6 +30,8 @@ class LinkRecord:
     base: dict | None = None
     state: str = "pending_push"
     last_error: str | None = None
+    # fields in an open conflict, with the calendar's value (JSON form): pushes send these untouched
+    held: dict | None = None
 
     @property
     def live(self) -> bool:
@@ -212,5 +214,8 @@ class MemoryStore(LinkStore):
 
     def mark_owed(self, job_key):
         for link in self._mine():
-            if link.job_key == job_key and link.state in ("in_sync", "error"):
-                link.state = "pending_push"
+            if link.job_key != job_key or link.state not in ("in_sync", "error", "conflict"):
+                continue
+            if link.state == "conflict" and not link.held and self.job_values(link) is not None:
+                continue  # a deletion under review waits for the reviewer while the job stays here
+            link.state = "pending_push"

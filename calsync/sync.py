@@ -136,7 +136,10 @@ def _confirmed(store, link, plan, event: RemoteEvent | None, report):
         link.event_id = event.id
         link.version = event.version
         link.base = to_base(plan.values)
-        link.state = "pending_push" if _job_moved_since(store, link, plan) else "in_sync"
+        if _job_moved_since(store, link, plan):
+            link.state = "pending_push"
+        else:
+            link.state = "conflict" if link.held else "in_sync"
         if plan.op.kind == OpKind.CREATE and not _event_holds(event, plan.values):
             # the create found the event a crashed earlier attempt made, with older content:
             # the base is what the calendar really holds, and the job still owes an update
@@ -160,7 +163,11 @@ def _event_holds(event, values) -> bool:
 
 def _job_moved_since(store, link, plan) -> bool:
     job = store.job_values(link)
-    return job is None or not job.schedulable or agreed_values(job) != plan.values
+    if job is None or not job.schedulable:
+        return True
+    held = link.held or {}
+    now = agreed_values(job)
+    return any(now[f] != plan.values[f] for f in now if f not in held)
 
 
 def _replan_after_precondition(provider, store, link, report):
@@ -176,8 +183,8 @@ def _replan_after_precondition(provider, store, link, report):
         report.conflicts += 1
         return
     if job is None or not job.schedulable:
-        # the job went away: delete again, against the version we now know
-        link.version = remote.version
+        # the job went away: delete again, against the version we now know (nothing is agreed any more)
+        link.version, link.base = remote.version, None
         link.state = "pending_push"
         store.save_link(link)
         return
@@ -219,7 +226,8 @@ def pull(provider: CalendarProvider, store: LinkStore, *, allow_calendar_cancel:
             report.ignored += 1
             continue
         matched.append((link, remote))
-    deletions = [(link, remote) for link, remote in matched if remote.deleted and link.version != remote.version]
+    deletions = [(link, remote) for link, remote in matched
+                 if remote.deleted and link.version != remote.version and not _deletion_under_review(link)]
     guard.check(len(deletions), len(store.links()))
 
     for link, remote in matched:
@@ -228,6 +236,10 @@ def pull(provider: CalendarProvider, store: LinkStore, *, allow_calendar_cancel:
     store.set_cursor(changes.cursor)
     store.commit()
     return report
+
+
+def _deletion_under_review(link) -> bool:
+    return link.state == "conflict" and link.base is None and not link.held
 
 
 def _vanished(provider, store, listed_ids):
@@ -271,8 +283,9 @@ def _pull_one(store, link, remote, allow_cancel, report):
             report.conflicts += 1
         return
     if job is None or not job.schedulable:
-        link.state = "pending_push"  # the job went away; the push deletes the event
-        link.version = remote.version
+        # the job went away; the push deletes the event. The version is not adopted: if the job comes
+        # back first, the calendar's edit must still be seen as an edit
+        link.state = "pending_push"
         store.save_link(link)
         return
     try:
@@ -304,10 +317,13 @@ def _apply_merge(store, link, job, remote, values) -> str:
     if plan.new_base is not None:
         link.base = to_base(plan.new_base)
     if plan.conflicts:
-        link.state = "conflict"
+        # conflicting fields are held with the calendar's value; the others still flow both ways
+        link.held = to_base({name: theirs for name, (_b, _mine, theirs) in plan.conflicts.items()})
+        link.state = "pending_push" if plan.needs_push else "conflict"
         store.open_conflict(link, Conflict(fields=plan.conflicts, remote_version=remote.version))
         store.save_link(link)
         return "conflict"
+    link.held = None
     link.state = "pending_push" if plan.needs_push else "in_sync"
     link.last_error = None
     store.save_link(link)
@@ -325,7 +341,8 @@ def _remote_deleted(store, link, job, remote, allow_cancel, report) -> str:
         store.save_link(link)
         return "cancelled"
     link.state = "conflict"
-    link.version = remote.version if remote is not None else None
+    # nothing is agreed with an event that is gone: if the job later pushes, it restores the event
+    link.version, link.base, link.held = None, None, None
     store.save_link(link)
     store.open_conflict(link, Conflict(fields={}, deletion=True,
                                        remote_version=remote.version if remote is not None else None))
@@ -351,6 +368,7 @@ def resolve_conflict(store: LinkStore, link: LinkRecord, values: dict | None = N
         link.state = "pending_push"
         store.save_link(link)
         return
+    link.held = None
     values = values or {}
     current = job.synced() if job else {}
     changes = {k: v for k, v in values.items() if current.get(k) != v}

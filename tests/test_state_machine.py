@@ -227,15 +227,15 @@ class SyncMachine(RuleBasedStateMachine):
                     self.calendars[conn].find(link.event_id).deleted, f"cancelled job {key} kept its event"
                 continue
             assert link is not None, f"job {key} has no live link on its calendar"
-            conflict = self.stores[conn].conflict_of(link.key) if link.state == "conflict" else None
-            if conflict is not None and conflict.deletion:
+            conflict = self.stores[conn].conflict_of(link.key)
+            if link.state == "conflict" and not link.held and conflict is not None and conflict.deletion:
                 continue
             event = self.calendars[conn].find(link.event_id)
             assert event is not None and not event.deleted, f"job {key} has no event"
             remote = event_values(event)
             local = job.synced()
             for field in ("start", "notes"):
-                in_conflict = conflict is not None and field in conflict.fields
+                in_conflict = bool(link.held) and field in link.held
                 if not in_conflict:
                     assert local[field] == remote[field], f"job {key} {field}: {local[field]} != {remote[field]}"
                 history = self.edits.get((key, field), [])
@@ -244,15 +244,17 @@ class SyncMachine(RuleBasedStateMachine):
                 sides = {side for side, _v in history}
                 last_job = next((v for s, v in reversed(history) if s == "job"), None)
                 last_cal = next((v for s, v in reversed(history) if s == "calendar"), None)
-                if sides == {"job"}:
+                if in_conflict:
+                    # held for review: neither side's latest value is overwritten while the conflict is open
+                    if last_job is not None:
+                        assert local[field] == last_job, f"conflicting job value of {key}.{field} overwritten"
+                    if last_cal is not None:
+                        assert remote[field] == last_cal, f"conflicting calendar value of {key}.{field} overwritten"
+                elif sides == {"job"}:
                     assert local[field] == last_job, f"job edit of {key}.{field} lost"
                 elif sides == {"calendar"}:
                     assert remote[field] == last_cal and local[field] == last_cal, \
                         f"calendar edit of {key}.{field} lost"
-                elif in_conflict:
-                    # neither side overwritten while the conflict is open
-                    assert local[field] == last_job, f"conflicting job value of {key}.{field} overwritten"
-                    assert remote[field] == last_cal, f"conflicting calendar value of {key}.{field} overwritten"
 
     # -- invariants after every step ------------------------------------------------------------
     @invariant()

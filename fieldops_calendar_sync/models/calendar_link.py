@@ -42,6 +42,10 @@ class CalendarLink(models.Model):
         string="Last agreed values", readonly=True, copy=False,
         help="The field values both sides agreed on at the last sync (JSON).",
     )
+    held_json = fields.Text(
+        string="Held for review", readonly=True, copy=False,
+        help="Fields in an open conflict, with the calendar's value: pushes leave them untouched (JSON).",
+    )
     local_fingerprint = fields.Char(readonly=True, copy=False)
     remote_fingerprint = fields.Char(readonly=True, copy=False)
     state = fields.Selection(LINK_STATES, required=True, default="pending_push", index=True)

@@ -17,12 +17,15 @@ class FsmOrder(models.Model):
     )
     calendar_link_count = fields.Integer(compute="_compute_calendar_sync_status")
 
-    @api.depends("calendar_link_ids.state")
+    @api.depends("calendar_link_ids.state", "calendar_link_ids.held_json")
     def _compute_calendar_sync_status(self):
         for job in self:
             live = job.calendar_link_ids.filtered(lambda link: link.state != "tombstone")
             job.calendar_link_count = len(live)
-            job.calendar_sync_status = self._status_of(set(live.mapped("state")))
+            states = set(live.mapped("state"))
+            if any(live.mapped("held_json")):
+                states.add("conflict")
+            job.calendar_sync_status = self._status_of(states)
 
     @staticmethod
     def _status_of(states):

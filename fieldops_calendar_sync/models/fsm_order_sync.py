@@ -65,12 +65,15 @@ class FsmOrder(models.Model):
                 else:
                     Link.create({"connection_id": connection.id, "job_id": job.id, "state": "pending_push"})
                 touched |= connection
-            # live links: owed a push (an update, or a delete when the job left this calendar)
-            owed = live.filtered(lambda link: link.id != source_link and link.state != "conflict")
+            # live links: owed a push (an update, or a delete when the job left this calendar); a field
+            # conflict still lets the other fields flow, a deletion under review waits for its reviewer
+            # unless the job left this calendar
+            owed = live.filtered(lambda link, carried=carried: link.id != source_link and (
+                link.state != "conflict" or link.held_json or link.job_id not in carried))
             if owed:
                 owed.write({"state": "pending_push"})
                 touched |= connection
-            conflicted = live.filtered(lambda link: link.state == "conflict")
+            conflicted = live.filtered(lambda link: link.state == "conflict" or link.held_json)
             if conflicted:
                 conflicted._fieldops_job_changed_during_conflict()
         touched._enqueue_push()

@@ -73,7 +73,7 @@ class OdooLinkStore(LinkStore):
         return LinkRecord(
             key=link.id, identity=link.identity, job_key=link.job_id.id or None, event_id=link.event_id or None,
             version=link.remote_version or None, base=link._base(), state=link.state,
-            last_error=link.last_error or None,
+            last_error=link.last_error or None, held=json.loads(link.held_json) if link.held_json else None,
         )
 
     def _domain(self, *extra):
@@ -110,6 +110,7 @@ class OdooLinkStore(LinkStore):
             "remote_version": record.version or False,
             "base_json": json.dumps(record.base, sort_keys=True) if record.base is not None else False,
             "state": record.state,
+            "held_json": json.dumps(record.held, sort_keys=True) if record.held else False,
             "last_error": record.last_error or False,
             "last_synced_at": fields.Datetime.now(),
         }
