@@ -11,6 +11,7 @@ import tempfile
 from odoo import api
 
 from calsync.sandbox.google_emulator import GoogleEmulator
+from calsync.sandbox.microsoft_emulator import MicrosoftEmulator
 from calsync.sandbox.tls import make_tls_material
 
 
@@ -21,7 +22,8 @@ class SandboxProviders:
         self.directory = tempfile.mkdtemp(prefix="fieldops-test-sandbox-")
         self.tls = make_tls_material(os.path.join(self.directory, "tls"))
         self.google = GoogleEmulator(self.tls, enforce_quotas=enforce_limits).start()
-        self.emulators = {"google": self.google}
+        self.microsoft = MicrosoftEmulator(self.tls, enforce_limits=enforce_limits, duplicate_notifications=0).start()
+        self.emulators = {"google": self.google, "microsoft": self.microsoft}
         self.info_path = os.path.join(self.directory, "sandbox.json")
         info = {"ca_cert": self.tls.cert_path}
         for name, emulator in self.emulators.items():
