@@ -28,7 +28,7 @@ from .errors import (
 )
 from .events import OpKind, RemoteEvent
 from .guard import MassDeletionGuard
-from .mapping import PUSH_ONLY_FIELDS, SYNCED_FIELDS, describe, event_values, to_base
+from .mapping import PUSH_ONLY_FIELDS, SYNCED_FIELDS, describe, event_values, from_base, to_base
 from .planner import PushPlan, agreed_values, plan_merge, plan_push
 from .provider import CalendarProvider
 from .store import Conflict, LinkRecord, LinkStore
@@ -368,14 +368,16 @@ def resolve_conflict(store: LinkStore, link: LinkRecord, values: dict | None = N
         link.state = "pending_push"
         store.save_link(link)
         return
+    calendar_side = from_base(link.held) or {}
     link.held = None
     values = values or {}
     current = job.synced() if job else {}
     changes = {k: v for k, v in values.items() if current.get(k) != v}
     if changes:
         store.apply_to_job(link, changes, message or "Conflict resolved.")
+    # the base is what the calendar holds now: where the choice differs from it, the push sends the choice
     base = dict(link.base or {})
-    base.update(to_base({k: v for k, v in values.items()}))
+    base.update(to_base({k: calendar_side.get(k, v) for k, v in values.items()}))
     link.base = base
     link.state = "pending_push"
     store.save_link(link)

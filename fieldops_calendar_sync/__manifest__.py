@@ -28,6 +28,7 @@
         "views/fsm_order_views.xml",
         "views/res_config_settings_views.xml",
         "views/oauth_templates.xml",
+        "wizard/conflict_review_views.xml",
         "views/menus.xml",
     ],
     "demo": [

@@ -185,3 +185,21 @@ def test_events_not_ours_are_left_alone(world):
     report = sync.pull(world.providers["google"], world.stores["google"])
     assert report.ignored == 1
     assert world.calendars["google"].find(foreign) is not None
+
+
+@pytest.mark.parametrize("side", ["job", "calendar"])
+def test_resolving_a_conflict_makes_both_sides_equal_to_the_choice(world, side):
+    world.add_job(1, make_job(1))
+    settle(world)
+    world.calendars["google"].person_edit(the_event(world, 1).id, description="Calendar notes")
+    world.edit_job(1, notes="Job notes")
+    sync.pull(world.providers["google"], world.stores["google"])
+    link = world.link_of(1)
+    assert link.held == {"notes": "Calendar notes"}
+    chosen = "Job notes" if side == "job" else "Calendar notes"
+    sync.resolve_conflict(world.stores["google"], link, {"notes": chosen})
+    world.db.commit()
+    settle(world)
+    assert world.job(1).notes == chosen
+    assert the_event(world, 1).data.description.startswith(chosen)
+    assert world.link_of(1).state == "in_sync" and world.link_of(1).held is None

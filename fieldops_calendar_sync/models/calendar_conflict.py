@@ -90,6 +90,17 @@ class CalendarConflict(models.Model):
                     subtype_xmlid="mail.mt_note",
                 )
 
+    def action_review(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Review calendar conflict"),
+            "res_model": "fieldops.calendar.conflict.review",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_conflict_id": self.id},
+        }
+
     def _refresh_job_side(self):
         """Show the job's current values and bump the revision, so a review against stale values is refused."""
         from ..tools.link_store import job_values_as_text

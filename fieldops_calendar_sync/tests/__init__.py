@@ -5,3 +5,4 @@ from . import test_sync_google
 from . import test_sync_microsoft
 from . import test_connect_and_secrets
 from . import test_webhooks_google
+from . import test_conflict_review

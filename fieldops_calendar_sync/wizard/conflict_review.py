@@ -1,0 +1,139 @@
+"""The conflict review: per field, keep the job's value, take the calendar's, or enter one; then apply."""
+
+import json
+from datetime import timezone
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from calsync.mapping import describe, from_base
+from calsync.sync import resolve_conflict
+
+from ..tools.link_store import OdooLinkStore, job_values
+
+CHOICES = [("job", "Keep the job's"), ("calendar", "Take the calendar's"), ("custom", "Enter a value")]
+
+
+class CalendarConflictReview(models.TransientModel):
+    _name = "fieldops.calendar.conflict.review"
+    _description = "Review a calendar conflict"
+
+    conflict_id = fields.Many2one("fieldops.calendar.conflict", required=True, readonly=True, ondelete="cascade")
+    job_id = fields.Many2one(related="conflict_id.job_id")
+    connection_id = fields.Many2one(related="conflict_id.connection_id")
+    kind = fields.Selection([("fields", "Both sides changed"), ("deletion", "Deleted in the calendar")],
+                            readonly=True)
+    revision = fields.Integer(readonly=True)
+    line_ids = fields.One2many("fieldops.calendar.conflict.review.line", "review_id")
+    deletion_choice = fields.Selection(
+        [("restore", "Restore the event in the calendar"), ("cancel", "Cancel the job")], default="restore",
+    )
+
+    @api.model
+    def default_get(self, fields_list):
+        values = super().default_get(fields_list)
+        conflict = self.env["fieldops.calendar.conflict"].browse(
+            values.get("conflict_id") or self.env.context.get("default_conflict_id")
+            or self.env.context.get("active_id"))
+        if conflict:
+            values["conflict_id"] = conflict.id
+            values["revision"] = conflict.revision
+            values["kind"] = conflict.kind
+            values["line_ids"] = [(0, 0, {"field_name": line.field_name, "base_value": line.base_value,
+                                          "job_value": line.job_value, "calendar_value": line.calendar_value,
+                                          "choice": "job"}) for line in conflict.line_ids]
+        return values
+
+    def action_all_job(self):
+        self.line_ids.write({"choice": "job"})
+        return self._reopen()
+
+    def action_all_calendar(self):
+        self.line_ids.write({"choice": "calendar"})
+        return self._reopen()
+
+    def _reopen(self):
+        return {"type": "ir.actions.act_window", "res_model": self._name, "res_id": self.id, "view_mode": "form",
+                "target": "new"}
+
+    def action_confirm(self):
+        self.ensure_one()
+        conflict = self.conflict_id
+        conflict.check_access("write")
+        if conflict.state != "open":
+            raise UserError(_("This conflict was already settled by %s.", conflict.resolved_by_id.name or _("someone")))
+        if conflict.revision != self.revision:
+            raise UserError(_("The job or its calendar event changed while you were reviewing. Close this window "
+                              "and open the review again to see the newest values."))
+        link = conflict.link_id.sudo()
+        store = OdooLinkStore(link.connection_id)
+        record = store._record(link)
+        who = self.env.user.name
+        if conflict.kind == "deletion":
+            if self.deletion_choice == "cancel":
+                resolve_conflict(store, record, cancel_job=True,
+                                 message=_("%s cancelled the job after the calendar deleted its event.", who))
+                summary = _("cancel the job")
+            else:
+                resolve_conflict(store, record, restore=True)
+                summary = _("restore the event")
+        else:
+            chosen, lines = self._chosen_values(link)
+            summary = "; ".join(lines)
+            resolve_conflict(store, record, chosen,
+                             message=_("%(who)s settled a calendar conflict: %(what)s", who=who, what=summary))
+        conflict.write({"state": "resolved", "resolved_by_id": self.env.uid, "resolved_at": fields.Datetime.now(),
+                        "resolution": summary})
+        conflict.activity_ids.action_feedback(feedback=summary)
+        if conflict.job_id:
+            conflict.job_id.message_post(body=_("%(who)s resolved the calendar conflict: %(what)s", who=who,
+                                                what=summary), subtype_xmlid="mail.mt_note")
+        link.connection_id._enqueue_push()
+        return {"type": "ir.actions.act_window_close"}
+
+    def _chosen_values(self, link):
+        job = job_values(link.job_id, link.connection_id).synced() if link.job_id else {}
+        held = from_base(json.loads(link.held_json)) if link.held_json else {}
+        chosen, lines = {}, []
+        for line in self.line_ids:
+            name = line.field_name
+            if line.choice == "job":
+                value, side = job.get(name), _("job")
+            elif line.choice == "calendar":
+                if name not in held:
+                    raise UserError(_("The calendar's value of %s is no longer held; open the review again.", name))
+                value, side = held[name], _("calendar")
+            else:
+                if name in ("start", "end"):
+                    if not line.custom_datetime:
+                        raise UserError(_("Enter a date and time for %s.", line.label))
+                    value = fields.Datetime.to_datetime(line.custom_datetime).replace(tzinfo=timezone.utc)
+                else:
+                    value = line.custom_text or ""
+                side = _("entered")
+            chosen[name] = value
+            lines.append(f"{line.label}: {describe(name, value)} ({side})")
+        if "start" in chosen and "end" in chosen and chosen["end"] < chosen["start"]:
+            raise UserError(_("The end you chose is before the start."))
+        return chosen, lines
+
+
+class CalendarConflictReviewLine(models.TransientModel):
+    _name = "fieldops.calendar.conflict.review.line"
+    _description = "Review a calendar conflict: one field"
+
+    review_id = fields.Many2one("fieldops.calendar.conflict.review", required=True, ondelete="cascade")
+    field_name = fields.Char(required=True)
+    label = fields.Char(compute="_compute_label")
+    base_value = fields.Char(string="Last synced", readonly=True)
+    job_value = fields.Char(string="Job", readonly=True)
+    calendar_value = fields.Char(string="Calendar", readonly=True)
+    choice = fields.Selection(CHOICES, required=True, default="job")
+    custom_datetime = fields.Datetime(string="Your date and time")
+    custom_text = fields.Char(string="Your text")
+
+    @api.depends("field_name")
+    def _compute_label(self):
+        labels = {"start": _("Start"), "end": _("End"), "notes": _("Notes")}
+        for line in self:
+            line.label = labels.get(line.field_name, line.field_name)
