@@ -216,3 +216,25 @@ def test_a_listener_that_does_not_echo_gets_no_subscription(client, hook):
     _Hook.echo = False
     with pytest.raises(ProviderError, match="400"):
         client.watch(hook + "/notify", "state", "ignored", timedelta(days=1))
+
+
+def test_recurring_series_come_as_occurrences_and_edits_make_exceptions(client):
+    start = (job_event().start + timedelta(days=1)).replace(hour=9)
+    master = client._request("POST", f"{client._base()}/events", json={
+        "subject": "Daily cold room check", "body": {"contentType": "text", "content": ""},
+        "start": {"dateTime": start.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
+        "end": {"dateTime": (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
+        "recurrence": {"pattern": {"type": "daily", "interval": 1},
+                       "range": {"type": "numbered", "numberOfOccurrences": 3,
+                                 "startDate": start.strftime("%Y-%m-%d")}}})
+    full = client.list_changes(None)
+    occurrences = sorted((e for e in full.events if e.series_id == master["id"]), key=lambda e: e.data.start)
+    assert [e.data.start for e in occurrences] == [start + timedelta(days=n) for n in range(3)]
+    moved = job_event("Daily cold room check", hours=24 + 5)
+    edited = client.update(occurrences[1].id, moved, if_match=occurrences[1].version)
+    assert edited.series_id == master["id"]
+    changes = client.list_changes(full.cursor)
+    assert [e.id for e in changes.events] == [occurrences[1].id]  # only that occurrence, the series untouched
+    client.delete(occurrences[2].id)
+    (gone,) = client.list_changes(changes.cursor).events
+    assert gone.id == occurrences[2].id and gone.deleted

@@ -23,6 +23,7 @@ from googleapiclient.http import BatchHttpRequest
 from ..errors import NeedsReauth, ProviderError, RateLimited, SyncError, TransientError
 from ..events import ChangeSet, Channel, OpKind, RemoteEvent, WriteOp, WriteResult
 from ..provider import CalendarProvider
+from ..retry import brief_wait
 from . import errors as gerrors
 from .config import GoogleConfig
 from .oauth import token_json
@@ -30,7 +31,6 @@ from .parse import event_body, parse_event, parse_items
 
 PAGE_SIZE = 2500
 BRIEF_ATTEMPTS = 3
-BRIEF_WAIT_CAP = 5.0  # seconds a single in-process wait may last
 
 
 class GoogleCalendarClient(CalendarProvider):
@@ -94,14 +94,9 @@ class GoogleCalendarClient(CalendarProvider):
         raise error  # pragma: no cover - the loop always returns or raises
 
     def _retry_briefly(self, error, attempt) -> bool:
-        if attempt + 1 >= BRIEF_ATTEMPTS or not isinstance(error, TransientError):
-            return False
-        if isinstance(error, RateLimited):
-            wait = error.retry_after if error.retry_after is not None else 2 ** attempt
-            if wait > BRIEF_WAIT_CAP:
-                return False  # a long wait belongs to the job queue, not to this process
-        else:
-            wait = 0.25 * 2 ** attempt
+        wait = brief_wait(error, attempt, BRIEF_ATTEMPTS)
+        if wait is None:
+            return False  # a long wait belongs to the job queue, not to this process
         self._sleep(wait)
         return True
 
@@ -115,7 +110,9 @@ class GoogleCalendarClient(CalendarProvider):
         page_token = None
         calendar_zone = "UTC"
         while True:
-            params = {"calendarId": self.calendar_id, "maxResults": PAGE_SIZE, "pageToken": page_token}
+            # occurrences of a series come one by one (recurringEventId, originalStartTime), as jobs need them
+            params = {"calendarId": self.calendar_id, "maxResults": PAGE_SIZE, "pageToken": page_token,
+                      "singleEvents": True}
             if cursor:
                 params["syncToken"] = cursor
             page = self._execute(self._events.list(**{k: v for k, v in params.items() if v is not None}))

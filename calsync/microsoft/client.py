@@ -23,12 +23,12 @@ from ..errors import (
 )
 from ..events import ChangeSet, Channel, OpKind, RemoteEvent, WriteOp, WriteResult
 from ..provider import CalendarProvider
+from ..retry import brief_wait
 from .auth import http_session, make_app
 from .config import SCOPES, MicrosoftConfig
 from .parse import event_body, parse_event, parse_items
 
 BRIEF_ATTEMPTS = 3
-BRIEF_WAIT_CAP = 5.0
 PAGE_SIZE = 200
 MAX_SUBSCRIPTION = timedelta(minutes=4230)
 BATCH_CHAINS = 4  # Graph runs $batch items in parallel: at most 4 per mailbox at once
@@ -95,12 +95,9 @@ class GraphCalendarClient(CalendarProvider):
         raise error
 
     def _retry_briefly(self, error, attempt):
-        if attempt + 1 >= BRIEF_ATTEMPTS or not isinstance(error, TransientError):
-            return False
-        wait = error.retry_after if isinstance(error, RateLimited) and error.retry_after is not None \
-            else 0.25 * 2 ** attempt
-        if wait > BRIEF_WAIT_CAP:
-            return False
+        wait = brief_wait(error, attempt, BRIEF_ATTEMPTS)
+        if wait is None:
+            return False  # a long wait belongs to the job queue, not to this process
         self._sleep(wait)
         return True
 

@@ -26,7 +26,7 @@ import time
 import urllib.parse
 import urllib.request
 from collections import deque
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler
@@ -63,6 +63,32 @@ class _Calendar:
         self.events = {}  # id -> dict
         self.seq = {}  # id -> change sequence number
         self.min_token_seq = 0
+
+
+MAX_INSTANCES = 366
+
+
+def _parse_rrule(recurrence):
+    """FREQ (DAILY/WEEKLY), INTERVAL and COUNT or UNTIL of the first RRULE line: what the sandbox expands."""
+    for line in recurrence or []:
+        if line.startswith("RRULE:"):
+            parts = dict(p.split("=", 1) for p in line[6:].split(";") if "=" in p)
+            freq = {"DAILY": timedelta(days=1), "WEEKLY": timedelta(weeks=1)}.get(parts.get("FREQ"))
+            if freq is None:
+                raise ApiError(400, "invalid", "The sandbox expands FREQ=DAILY and FREQ=WEEKLY rules only.")
+            until = parts.get("UNTIL")
+            return (freq * int(parts.get("INTERVAL", 1)), int(parts.get("COUNT", 0)) or None,
+                    datetime.strptime(until[:15], "%Y%m%dT%H%M%S").replace(tzinfo=timezone.utc) if until else None)
+    return None
+
+
+def _when(side):
+    text = side.get("dateTime") or side.get("date") + "T00:00:00Z"
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
+
+
+def _instance_id(master_id, start):
+    return f"{master_id}_{start.strftime('%Y%m%dT%H%M%SZ')}"
 
 
 class GoogleEmulator:
@@ -372,6 +398,9 @@ class GoogleEmulator:
                     return 200, self._list(cal, query), {}
                 if method == "POST":
                     return 200, self._insert(cal, body), {}
+            elif len(tail) == 2 and tail[1] == "instances" and method == "GET":
+                master = self._get(cal, tail[0])
+                return 200, {"kind": "calendar#events", "items": self._instances(cal, master)}, {}
             elif tail == ["watch"] and method == "POST":
                 return 200, self._watch(cal, rest[1], body), {}
             elif len(tail) == 1:
@@ -392,8 +421,40 @@ class GoogleEmulator:
     def _get(self, cal, event_id):
         event = cal.events.get(event_id)
         if event is None:
+            event = self._virtual_instance(cal, event_id)
+        if event is None:
             raise ApiError(404, "notFound", "Not Found")
         return event
+
+    def _instances(self, cal, master):
+        """The occurrences of a series as the API shows them with singleEvents=true (exceptions included)."""
+        rule = _parse_rrule(master.get("recurrence"))
+        if rule is None or master.get("status") == "cancelled":
+            return []
+        step, count, until = rule
+        start, end = _when(master["start"]), _when(master["end"])
+        out = []
+        for n in range(count or MAX_INSTANCES):
+            moment = start + step * n
+            if until and moment > until:
+                break
+            instance_id = _instance_id(master["id"], moment)
+            if instance_id in cal.events:  # an exception (edited or cancelled occurrence)
+                out.append(cal.events[instance_id])
+                continue
+            out.append({**{k: v for k, v in master.items() if k not in ("recurrence", "id", "etag")},
+                        "id": instance_id, "etag": master["etag"], "recurringEventId": master["id"],
+                        "originalStartTime": {"dateTime": _rfc3339(moment), "timeZone": "UTC"},
+                        "start": {"dateTime": _rfc3339(moment), "timeZone": "UTC"},
+                        "end": {"dateTime": _rfc3339(moment + (end - start)), "timeZone": "UTC"}})
+        return out
+
+    def _virtual_instance(self, cal, event_id):
+        master_id, _, stamp = event_id.rpartition("_")
+        master = cal.events.get(master_id)
+        if not master or not stamp:
+            return None
+        return next((i for i in self._instances(cal, master) if i["id"] == event_id), None)
 
     def _list(self, cal, query):
         sync_token = query.get("syncToken")
@@ -422,11 +483,20 @@ class GoogleEmulator:
                     key, value = prop.split("=", 1)
                     ids = [i for i in ids if cal.events[i].get("extendedProperties", {}).get("private", {})
                            .get(key) == value]
+            items = [cal.events[i] for i in ids]
+            if query.get("singleEvents") == "true":
+                expanded = []
+                for item in items:
+                    if item.get("recurrence"):
+                        expanded += [i for i in self._instances(cal, item)
+                                     if sync_token or i.get("status") != "cancelled"]
+                    elif not item.get("recurringEventId") or sync_token:
+                        expanded.append(item)
+                items = expanded
             offset = int(query.get("pageToken", "0") or 0) if str(query.get("pageToken", "0")).isdigit() else 0
-            page = ids[offset:offset + max_results]
             out = {"kind": "calendar#events", "summary": cal.id, "timeZone": "UTC",
-                   "items": [cal.events[i] for i in page]}
-            if offset + max_results < len(ids):
+                   "items": items[offset:offset + max_results]}
+            if offset + max_results < len(items):
                 out["nextPageToken"] = str(offset + max_results)
             else:
                 top = max(cal.seq.values() or [0])
@@ -464,6 +534,9 @@ class GoogleEmulator:
         self._check_event_body(body)
         with self.lock:
             event = self._get(cal, event_id)
+            if event_id not in cal.events:  # editing one occurrence creates an exception; the series is untouched
+                event = dict(event, sequence=0)
+                cal.events[event_id] = event
             self._check_if_match(event, headers)
             if replace_all:
                 updated = {k: v for k, v in body.items() if k not in ("etag", "kind", "updated", "sequence")}
@@ -480,6 +553,8 @@ class GoogleEmulator:
     def _delete(self, cal, event_id, headers):
         with self.lock:
             event = self._get(cal, event_id)
+            if event_id not in cal.events:
+                cal.events[event_id] = event = dict(event)
             if event["status"] == "cancelled":
                 raise ApiError(410, "deleted", "Resource has been deleted")
             self._check_if_match(event, headers)

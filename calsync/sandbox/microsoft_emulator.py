@@ -70,6 +70,30 @@ def _parse_graph_time(value):
     return moment.astimezone(timezone.utc)
 
 
+def _occurrences(master):
+    """A series master's occurrences, as calendarView shows them (daily or weekly, numbered or to an end date)."""
+    rec = master.get("recurrence") or {}
+    pattern, span = rec.get("pattern") or {}, rec.get("range") or {}
+    step = {"daily": timedelta(days=1), "weekly": timedelta(weeks=1)}.get(pattern.get("type"))
+    if step is None:
+        raise GraphError(400, "ErrorInvalidRecurrence", "The sandbox expands daily and weekly patterns only.")
+    step *= int(pattern.get("interval", 1))
+    start, end = _parse_graph_time(master["start"]), _parse_graph_time(master["end"])
+    count = int(span.get("numberOfOccurrences") or 0) if span.get("type") == "numbered" else 366
+    last = datetime.fromisoformat(span["endDate"] + "T23:59:59+00:00") if span.get("endDate") else None
+    out = []
+    for n in range(count):
+        moment = start + step * n
+        if last and moment > last:
+            break
+        out.append({**{k: v for k, v in master.items() if k not in ("recurrence", "id", "type")},
+                    "id": f"{master['id']}_{moment.strftime('%Y%m%d%H%M')}", "type": "occurrence",
+                    "seriesMasterId": master["id"], "originalStart": _iso(moment) + "Z",
+                    "start": {"dateTime": _iso(moment), "timeZone": "UTC"},
+                    "end": {"dateTime": _iso(moment + (end - start)), "timeZone": "UTC"}})
+    return out
+
+
 class MicrosoftEmulator:
     """Identity platform + Graph on one TLS port; thread-safe; state in memory (optionally a file)."""
 
@@ -186,7 +210,7 @@ class MicrosoftEmulator:
             self.log.clear()
 
     def live_events(self, account):
-        return list(self.mailboxes.get(account, {}).values())
+        return [e for e in self.mailboxes.get(account, {}).values() if not e.get("@deleted")]
 
     def send_lifecycle(self, subscription_id, event):
         """What Graph sends when a subscription needs attention (reauthorizationRequired, subscriptionRemoved,
@@ -240,7 +264,10 @@ class MicrosoftEmulator:
 
     def _delete_event(self, account, event_id):
         with self.lock:
-            self.mailboxes[account].pop(event_id)
+            removed = self.mailboxes[account].pop(event_id)
+            if removed.get("seriesMasterId"):
+                self.mailboxes[account][event_id] = {"id": event_id, "@deleted": True,
+                                                     "seriesMasterId": removed["seriesMasterId"]}
             self.changes.setdefault(account, {})[event_id] = next(self.seq)
         self._notify(account, {"id": event_id}, "deleted")
 
@@ -453,6 +480,14 @@ class MicrosoftEmulator:
             event_id = rest[1]
             box = self.mailboxes.get(account, {})
             if event_id not in box:
+                occurrence = self._occurrence(account, event_id)
+                if occurrence is None:
+                    raise GraphError(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+                if method == "GET":
+                    return 200, occurrence, {}
+                # editing or deleting one occurrence makes it an exception of its own; the series is untouched
+                box[event_id] = dict(occurrence, type="exception")
+            if box[event_id].get("@deleted"):
                 raise GraphError(404, "ErrorItemNotFound", "The specified object was not found in the store.")
             if method == "GET":
                 return 200, box[event_id], {}
@@ -465,6 +500,13 @@ class MicrosoftEmulator:
                 self._delete_event(account, event_id)
                 return 204, None, {}
         raise GraphError(405, "MethodNotAllowed", "Method not allowed.")
+
+    def _occurrence(self, account, event_id):
+        master_id = event_id.rpartition("_")[0]
+        master = self.mailboxes.get(account, {}).get(master_id)
+        if not master or not master.get("recurrence"):
+            return None
+        return next((o for o in _occurrences(master) if o["id"] == event_id), None)
 
     def _check_if_match(self, event, headers):
         expected = headers.get("If-Match")
@@ -486,6 +528,9 @@ class MicrosoftEmulator:
                         return event  # a retried create: the same event, not a second one
             event = {k: v for k, v in body.items() if k not in ("id", "changeKey")}
             event["id"] = "AAMk" + secrets.token_urlsafe(24)
+            if event.get("recurrence"):
+                event["type"] = "seriesMaster"
+                _occurrences(event)  # refuse patterns the sandbox cannot expand, at creation
             return self._save_event(account, event, created=True)
 
     def _delta(self, account, query, headers):
@@ -519,12 +564,22 @@ class MicrosoftEmulator:
             box = self.mailboxes.get(account, {})
             for _seq, event_id in changed:
                 event = box.get(event_id)
-                inside = event is not None and _parse_graph_time(event["start"]) < end and \
-                    _parse_graph_time(event["end"]) > start
-                if inside:
-                    items.append(event)
-                elif state["since"]:  # deleted, or moved out of the window: both are @removed
-                    items.append({"id": event_id, "@removed": {"reason": "deleted"}})
+                if event is not None and event.get("recurrence"):
+                    # calendarView shows a series as its occurrences (exceptions stand for themselves)
+                    candidates = [box.get(o["id"], o) for o in _occurrences(event)]
+                else:
+                    candidates = [event if event is not None else {"id": event_id, "@deleted": True}]
+                for candidate in candidates:
+                    if candidate.get("@deleted"):
+                        if state["since"]:
+                            items.append({"id": candidate["id"], "@removed": {"reason": "deleted"}})
+                        continue
+                    inside = _parse_graph_time(candidate["start"]) < end and \
+                        _parse_graph_time(candidate["end"]) > start
+                    if inside:
+                        items.append(candidate)
+                    elif state["since"]:  # moved out of the window: @removed too
+                        items.append({"id": candidate["id"], "@removed": {"reason": "deleted"}})
             page = items[state["offset"]:state["offset"] + page_size]
             out = {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#Collection(event)", "value": page}
             base = f"{self.base_url}/v1.0/me/calendarView/delta"
