@@ -172,6 +172,37 @@ class CalendarConnection(models.Model):
                                            self.env.user.name))
         return True
 
+    def action_disconnect_remove_events(self):
+        """Disconnect after removing every event this calendar got from Odoo (in a job: it calls the provider)."""
+        for connection in self:
+            connection.check_access("write")
+            connection._job_env().with_delay(
+                channel="root.fieldops_calendar", identity_key=f"fieldops-calendar-remove-{connection.id}",
+                description=_("Remove the events of %s and disconnect", connection.name),
+            )._job_remove_events_and_disconnect()
+            connection.message_post(body=_("%s asked to remove this calendar's job events and disconnect it.",
+                                           self.env.user.name))
+        return True
+
+    def _job_remove_events_and_disconnect(self):
+        from calsync.events import OpKind, WriteOp
+
+        self.ensure_one()
+        with self._provider_lock(), self._provider_errors():
+            client = self._make_client()
+            links = self.link_ids.filtered(lambda link: link.state != "tombstone" and link.event_id)
+            ops = [WriteOp(OpKind.DELETE, identity=link.identity, event_id=link.event_id) for link in links]
+            removed = 0
+            for start in range(0, len(ops), client.max_batch):
+                chunk = links[start:start + client.max_batch]
+                for link, result in zip(chunk, client.apply(ops[start:start + client.max_batch]), strict=True):
+                    if result.ok:
+                        link.write({"state": "tombstone", "remote_version": False, "base_json": False})
+                        removed += 1
+                self.env.cr.commit()
+        self.action_disconnect()
+        return _("%s events removed", removed)
+
     def _stop_channels(self):
         """Stop every active channel at the provider; failures are recorded, never block a disconnect."""
         self.ensure_one()

@@ -243,3 +243,42 @@ class TestGoogleSync(HttpCase):
         run_job(self, self.connection, "_job_restore_deleted_events")
         self.push()
         self.assertEqual(len(self._events()), 5, "discarding the held deletions restored the events")
+
+    # -- operating it --------------------------------------------------------------------
+    def test_disconnect_leaves_events_unless_asked_to_remove_them(self):
+        self._job()
+        self.push()
+        self.connection.action_disconnect()
+        self.assertEqual(self.connection.state, "disconnected")
+        self.assertFalse(self.connection.sudo().token_encrypted)
+        self.assertEqual(len(self._events()), 1, "a plain disconnect leaves the events in place")
+        other = self._connection("Removed calendar", self.other_team, self.account.replace("crew-", "gone-"))
+        self._job(team_id=self.other_team.id)
+        self.push(other)
+        self.assertEqual(len(self._events(other.account_email)), 1)
+        other.action_disconnect_remove_events()
+        run_job(self, other, "_job_remove_events_and_disconnect")
+        self.assertEqual(other.state, "disconnected")
+        self.assertFalse(self._events(other.account_email))
+        self.assertEqual(set(other.link_ids.mapped("state")), {"tombstone"})
+
+    def test_key_rotation_reencrypts_every_secret(self):
+        from odoo.tools import config
+
+        from calsync.crypto import TokenCipher, generate_key
+
+        old_key = config.get("fieldops_calendar_sync_key")
+        token_blob = self.connection.sudo().token_encrypted
+        new_key = generate_key()
+        config["fieldops_calendar_sync_key"] = f"{new_key},{old_key}"
+        try:
+            self.env["res.config.settings"].create({}).action_fieldops_reencrypt_secrets()
+            rotated = self.connection.sudo().token_encrypted
+            self.assertNotEqual(rotated, token_blob)
+            self.assertTrue(TokenCipher.from_keys([new_key]).decrypt(rotated))
+            config["fieldops_calendar_sync_key"] = new_key  # the old key can now go
+            self._job()
+            self.push()
+            self.assertEqual(len(self._events()), 1)
+        finally:
+            config["fieldops_calendar_sync_key"] = old_key
