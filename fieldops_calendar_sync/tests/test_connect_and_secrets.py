@@ -142,3 +142,24 @@ class TestConnectFlow(HttpCase):
             if cr.fetchone():
                 return f"{table}.{column}"
         return None
+
+    def test_connect_microsoft_end_to_end(self):
+        connection = self.env["fieldops.calendar.connection"].create({
+            "name": "Outlook", "provider": "microsoft", "account_email": "outlook-flow@example.test",
+            "responsible_user_id": self.manager.id,
+        })
+        action = connection.with_user(self.manager).action_connect()
+        answer = self.browser.get(action["url"] + "&login_hint=outlook-flow%40example.test", allow_redirects=False,
+                                  verify=self.sandbox.tls.cert_path, timeout=10)
+        self.assertEqual(answer.status_code, 302)
+        location = answer.headers["Location"]
+        self.assertTrue(location.startswith(self.base_url() + "/fieldops_calendar_sync/oauth/microsoft/callback"))
+        self.authenticate("calmgr", "calmgr-password-1")
+        done = self._callback(location)
+        self.assertEqual(done.status_code, 303, done.text[:300])
+        self.env.invalidate_all()
+        self.assertEqual(connection.state, "sandbox_connected")
+        self.assertEqual(connection.account_email, "outlook-flow@example.test")
+        self.env.flush_all()
+        for secret in [*self.sandbox.microsoft.refresh, self.sandbox.microsoft.client_secret]:
+            self.assertFalse(self._database_contains(secret), "a Microsoft token is stored in plaintext")
