@@ -9,10 +9,13 @@ import os
 import tempfile
 
 from odoo import api
+from odoo.tests import HttpCase
 
 from calsync.sandbox.google_emulator import GoogleEmulator
 from calsync.sandbox.microsoft_emulator import MicrosoftEmulator
 from calsync.sandbox.tls import make_tls_material
+
+from .common import ensure_test_key
 
 
 class SandboxProviders:
@@ -42,6 +45,39 @@ class SandboxProviders:
     def stop(self):
         for emulator in self.emulators.values():
             emulator.stop()
+
+
+class SandboxCase(HttpCase):
+    """An HttpCase with both emulators running and one connected calendar feeding a team of its own."""
+
+    provider = "google"
+    account_prefix = "crew"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        ensure_test_key()
+        cls.sandbox = SandboxProviders()
+        cls.addClassCleanup(cls.sandbox.stop)
+        cls.emulator = cls.sandbox.emulators[cls.provider]
+
+    def setUp(self):
+        super().setUp()
+        self.sandbox.configure(self.env, self.base_url())
+        self.admin = self.env.ref("base.user_admin")
+        self.team = self.env["fsm.team"].create({"name": f"{self.account_prefix} team"})
+        self.account = f"{self.account_prefix}-{self.id().rsplit('.', 1)[-1][5:30]}@example.test"
+        self.connection = self.connect(f"{self.account_prefix} calendar", self.team, self.account)
+
+    def connect(self, name, team, account, provider=None):
+        """A connection signed in through the sandbox's consent-at-once code flow."""
+        connection = self.env["fieldops.calendar.connection"].create({
+            "name": name, "provider": provider or self.provider, "account_email": account,
+            "team_ids": [(6, 0, team.ids)], "responsible_user_id": self.admin.id,
+        })
+        connection._demo_connect_sandbox()
+        self.assertEqual(connection.state, "sandbox_connected", connection.last_error)
+        return connection
 
 
 def run_job(case, connection, method, **kwargs):

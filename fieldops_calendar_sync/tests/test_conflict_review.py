@@ -3,32 +3,17 @@
 from datetime import datetime
 
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import Form, HttpCase, new_test_user, tagged
+from odoo.tests import Form, new_test_user, tagged
 
-from .common import ensure_test_key
-from .sandbox import SandboxProviders, run_job
+from .sandbox import SandboxCase, run_job
 
 
 @tagged("post_install", "-at_install")
-class TestConflictReview(HttpCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        ensure_test_key()
-        cls.sandbox = SandboxProviders()
-        cls.addClassCleanup(cls.sandbox.stop)
-        cls.emulator = cls.sandbox.google
+class TestConflictReview(SandboxCase):
+    account_prefix = "review"
 
     def setUp(self):
         super().setUp()
-        self.sandbox.configure(self.env, self.base_url())
-        self.team = self.env["fsm.team"].create({"name": "Review crew"})
-        self.account = f"review-{self.id().rsplit('.', 1)[-1][5:28]}@example.test"
-        self.connection = self.env["fieldops.calendar.connection"].create({
-            "name": "Reviewed", "provider": "google", "account_email": self.account,
-            "team_ids": [(6, 0, self.team.ids)], "responsible_user_id": self.env.ref("base.user_admin").id,
-        })
-        self.connection._demo_connect_sandbox()
         self.reviewer = new_test_user(self.env, "reviewer", groups="fieldservice.group_fsm_dispatcher,base.group_user",
                                       email="reviewer@example.test")
         self.job = self.env["fsm.order"].create({

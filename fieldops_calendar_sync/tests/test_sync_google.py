@@ -3,42 +3,24 @@
 from datetime import datetime
 
 from odoo.addons.queue_job.exception import RetryableJobError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 
-from .common import ensure_test_key
-from .sandbox import SandboxProviders, run_job
+from .sandbox import SandboxCase, run_job
 
 WRITES = ("POST", "PATCH", "PUT", "DELETE")
 
 
 @tagged("post_install", "-at_install")
-class TestGoogleSync(HttpCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        ensure_test_key()
-        cls.sandbox = SandboxProviders()
-        cls.addClassCleanup(cls.sandbox.stop)
-        cls.emulator = cls.sandbox.google
+class TestGoogleSync(SandboxCase):
+    account_prefix = "crew"
 
     def setUp(self):
         super().setUp()
-        self.sandbox.configure(self.env, self.base_url())
-        self.admin = self.env.ref("base.user_admin")
-        self.team = self.env["fsm.team"].create({"name": "Sync crew"})
         self.other_team = self.env["fsm.team"].create({"name": "Night crew"})
         self.location = self.env.ref("fieldservice.location_1")
-        self.account = f"crew-{self.id().rsplit('.', 1)[-1][5:30]}@example.test"
-        self.connection = self._connection("Crew calendar", self.team, self.account)
 
     def _connection(self, name, team, account):
-        connection = self.env["fieldops.calendar.connection"].create({
-            "name": name, "provider": "google", "account_email": account, "team_ids": [(6, 0, team.ids)],
-            "responsible_user_id": self.admin.id,
-        })
-        connection._demo_connect_sandbox()
-        self.assertEqual(connection.state, "sandbox_connected", connection.last_error)
-        return connection
+        return self.connect(name, team, account)
 
     def _job(self, **vals):
         values = {"location_id": self.location.id, "team_id": self.team.id,

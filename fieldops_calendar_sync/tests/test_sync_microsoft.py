@@ -2,35 +2,20 @@
 
 from datetime import datetime
 
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 
-from .common import ensure_test_key
-from .sandbox import SandboxProviders, run_job
+from .sandbox import SandboxCase, run_job
 
 WRITES = ("POST", "PATCH", "DELETE")
 
 
 @tagged("post_install", "-at_install")
-class TestMicrosoftSync(HttpCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        ensure_test_key()
-        cls.sandbox = SandboxProviders()
-        cls.addClassCleanup(cls.sandbox.stop)
-        cls.emulator = cls.sandbox.microsoft
+class TestMicrosoftSync(SandboxCase):
+    provider = "microsoft"
+    account_prefix = "mbx"
 
     def setUp(self):
         super().setUp()
-        self.sandbox.configure(self.env, self.base_url())
-        self.team = self.env["fsm.team"].create({"name": "Outlook crew"})
-        self.account = f"mbx-{self.id().rsplit('.', 1)[-1][5:30]}@example.test"
-        self.connection = self.env["fieldops.calendar.connection"].create({
-            "name": "Service calendar", "provider": "microsoft", "account_email": self.account,
-            "team_ids": [(6, 0, self.team.ids)], "responsible_user_id": self.env.ref("base.user_admin").id,
-        })
-        self.connection._demo_connect_sandbox()
-        self.assertEqual(self.connection.state, "sandbox_connected", self.connection.last_error)
         self.assertTrue(self.connection.sudo().token_encrypted)
 
     def _job(self, **vals):

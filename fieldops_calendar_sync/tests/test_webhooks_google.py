@@ -3,34 +3,19 @@
 import time
 from datetime import datetime
 
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 
-from .common import ensure_test_key
-from .sandbox import SandboxProviders, run_job
+from .sandbox import SandboxCase, run_job
 
 ROUTE = "/fieldops_calendar_sync/webhook/google"
 
 
 @tagged("post_install", "-at_install")
-class TestGoogleWebhooks(HttpCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        ensure_test_key()
-        cls.sandbox = SandboxProviders()
-        cls.addClassCleanup(cls.sandbox.stop)
-        cls.emulator = cls.sandbox.google
+class TestGoogleWebhooks(SandboxCase):
+    account_prefix = "hooks"
 
     def setUp(self):
         super().setUp()
-        self.sandbox.configure(self.env, self.base_url())
-        self.team = self.env["fsm.team"].create({"name": "Hook crew"})
-        self.account = f"hooks-{self.id().rsplit('.', 1)[-1][5:28]}@example.test"
-        self.connection = self.env["fieldops.calendar.connection"].create({
-            "name": "Hooked", "provider": "google", "account_email": self.account,
-            "team_ids": [(6, 0, self.team.ids)], "responsible_user_id": self.env.ref("base.user_admin").id,
-        })
-        self.connection._demo_connect_sandbox()
         self.channel = self.env["fieldops.calendar.channel"].create({
             "connection_id": self.connection.id, "external_id": "chan-known", "resource_id": "res-known",
             "state": "active", "expires_at": datetime(2030, 1, 1)})
