@@ -22,7 +22,8 @@ DEMO_EVENTS = (
      "Leaking mixer tap in the staff kitchen; bring cartridge kit."),
     ("microsoft", "outlook-demo-evt-2001", "outlook-demo-evt-2001", "fodemo0000000000000000000002001",
      "HVAC Annual Maintenance", "2026-12-08T08:00:00Z", "2026-12-08T12:00:00Z",
-     "Annual service of rooftop units 1 and 2."),
+     # the site edited the Outlook event while the dispatcher edited the job: the demo's open conflict
+     "Annual service of rooftop units 1 and 2. Site asks to start after lunch."),
     ("google", "google-demo-evt-1002", "googledemoevt1002", "googledemoevt1002",
      "EV Charger Breaker Fault", "2026-12-09T13:00:00Z", "2026-12-09T15:00:00Z",
      "Breaker trips under load on bay 3 charger."),
