@@ -283,8 +283,9 @@ def _pull_one(store, link, remote, allow_cancel, report):
             report.conflicts += 1
         return
     if job is None or not job.schedulable:
-        # the job went away; the push deletes the event. The version is not adopted: if the job comes
-        # back first, the calendar's edit must still be seen as an edit
+        # the job went away; the push deletes the event (with the version we now know). Nothing is agreed
+        # any more: if a job comes back to this link first, the push writes the job's values
+        link.version, link.base, link.held = remote.version, None, None
         link.state = "pending_push"
         store.save_link(link)
         return

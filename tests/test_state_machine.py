@@ -29,7 +29,7 @@ from tests.engine_fixtures import make_job
 
 settings.register_profile("default", max_examples=1000, stateful_step_count=25, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("thorough", max_examples=5000, stateful_step_count=60, deadline=None,
+settings.register_profile("thorough", max_examples=5000, stateful_step_count=25, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("CALSYNC_HYPOTHESIS_PROFILE", "default"))
 
@@ -143,6 +143,12 @@ class SyncMachine(RuleBasedStateMachine):
         changes = shifted(event.data, value) if field == "start" else {"description": f"calendar says {value}"}
         self.calendars[conn].person_edit(event.id, **changes)
         self.edits[(key, field)].append(("calendar", changes.get("start", changes.get("description"))))
+
+    @rule(key=JOBS, job_field=FIELDS, calendar_field=FIELDS, value=VALUES)
+    def edit_both_sides(self, key, job_field, calendar_field, value):
+        """The common race: a person edits the event while the dispatcher edits the job, before any sync."""
+        self.edit_event(key, calendar_field, value)
+        self.edit_job(key, job_field, value + 1)
 
     @rule(key=JOBS)
     def delete_event(self, key):
