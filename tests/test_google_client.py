@@ -118,18 +118,25 @@ def test_revoked_grant_needs_reauth(config, account, emulator):
         client.list_changes(None)
 
 
-def test_a_used_code_cannot_be_exchanged_twice(config):
-    from calsync.google import oauth
-
-    url, verifier = oauth.authorization_url(config, "https://odoo.example.test/cb", "s")
+def _code(config):
+    """Authorize as the browser would and return (code, verifier)."""
     import urllib.parse
 
     import requests
 
+    from calsync.google import oauth
+
+    url, verifier = oauth.authorization_url(config, "https://odoo.example.test/cb", "s")
     session = requests.Session()
     session.trust_env = False
-    code = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(
-        session.get(url, allow_redirects=False, verify=config.ca_certs).headers["Location"]).query))["code"]
+    location = session.get(url, allow_redirects=False, verify=config.ca_certs).headers["Location"]
+    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))["code"], verifier
+
+
+def test_a_used_code_cannot_be_exchanged_twice(config):
+    from calsync.google import oauth
+
+    code, verifier = _code(config)
     oauth.exchange_code(config, "https://odoo.example.test/cb", code, verifier)
     with pytest.raises(NeedsReauth):
         oauth.exchange_code(config, "https://odoo.example.test/cb", code, verifier)
@@ -138,15 +145,7 @@ def test_a_used_code_cannot_be_exchanged_twice(config):
 def test_a_wrong_pkce_verifier_is_refused(config):
     from calsync.google import oauth
 
-    url, _verifier = oauth.authorization_url(config, "https://odoo.example.test/cb", "s")
-    import urllib.parse
-
-    import requests
-
-    session = requests.Session()
-    session.trust_env = False
-    code = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(
-        session.get(url, allow_redirects=False, verify=config.ca_certs).headers["Location"]).query))["code"]
+    code, _verifier = _code(config)
     with pytest.raises(NeedsReauth):
         oauth.exchange_code(config, "https://odoo.example.test/cb", code, "x" * 50)
 

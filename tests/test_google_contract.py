@@ -4,4 +4,4 @@ from tests.provider_contract import ProviderContract
 
 
 class TestGoogleContract(ProviderContract):
-    pass
+    """Fixtures ``provider`` and ``backdoor`` come from tests/google_fixtures.py."""

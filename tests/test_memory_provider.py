@@ -22,4 +22,4 @@ def backdoor(calendar):
 
 
 class TestMemoryContract(ProviderContract):
-    pass
+    """The engine's own reference provider, held to the same contract as the real ones."""

@@ -59,8 +59,8 @@ class CalendarWebhookController(http.Controller):
                 try:
                     with env.cr.savepoint():
                         return Inbox.create(vals), True
-                except IntegrityError:  # a concurrent copy of the same notification won the race
-                    pass
+                except IntegrityError:
+                    _logger.info("a concurrent copy of notification %s was recorded first", verdict.dedupe_key)
             return Inbox.create(dict(vals, status="duplicate", dedupe_key=False)), False
         return Inbox.create(vals), verdict.accepted
 
