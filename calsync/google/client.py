@@ -181,9 +181,12 @@ class GoogleCalendarClient(CalendarProvider):
             raise
 
     def apply(self, ops: list[WriteOp]) -> list[WriteResult]:
-        """Writes batched through Google's batch endpoint; per-item results, in order."""
+        """Writes batched through Google's batch endpoint, ``max_batch`` per request; per-item results, in order."""
         if len(ops) <= 1:
             return super().apply(ops)
+        if len(ops) > self.max_batch:
+            return [r for start in range(0, len(ops), self.max_batch)
+                    for r in self.apply(ops[start:start + self.max_batch])]
         outcomes: dict[str, tuple] = {}
 
         def collect(request_id, response, exception):
