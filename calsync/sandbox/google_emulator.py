@@ -32,6 +32,7 @@ from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler
 
 from . import demo
+from .faults import FaultQueue
 from .httpd import ServerThread
 
 CLIENT_ID_RE = re.compile(r"^[a-v0-9]{5,1024}$")
@@ -107,7 +108,7 @@ class GoogleEmulator:
         self.codes, self.access, self.refresh = {}, {}, {}
         self.revoked_accounts = set()
         self.channels = {}  # channel id -> dict
-        self.faults = []
+        self.faults = FaultQueue()
         self.log = deque(maxlen=5000)
         self.usage = {}  # account -> deque of request times
         self.http = ServerThread(_handler(self), host=host, port=port, tls=tls)
@@ -169,13 +170,11 @@ class GoogleEmulator:
         return cal
 
     # -- control (also over HTTP under /_sandbox/) -----------------------------------------
-    def inject_fault(self, kind, count=1, retry_after=None, delay=None, path_contains=None):
+    def inject_fault(self, kind, count=1, retry_after=None, delay=None, path_contains=None, after=0):
         """Queue ``count`` faults: rate_limit, user_rate_limit, quota_exceeded, server_error, gone, slow,
-        apply_then_fail; each hits the next API request whose path contains ``path_contains``."""
-        with self.lock:
-            for _ in range(int(count)):
-                self.faults.append({"kind": kind, "retry_after": retry_after, "delay": delay,
-                                    "path": path_contains})
+        apply_then_fail; each hits the next API request whose path contains ``path_contains``, once
+        ``after`` such requests went through."""
+        self.faults.inject(kind, count, retry_after, delay, path_contains, after)
 
     def seed_demo(self):
         cal = self._calendar(demo.GOOGLE_ACCOUNT, demo.GOOGLE_ACCOUNT, demo.GOOGLE_CALENDAR_NAME)
@@ -315,13 +314,6 @@ class GoogleEmulator:
             time.sleep(0.2 * 2 ** attempt)
 
     # -- request handling ---------------------------------------------------------------------
-    def _take_fault(self, path):
-        with self.lock:
-            for i, fault in enumerate(self.faults):
-                if fault["path"] is None or fault["path"] in path:
-                    return self.faults.pop(i)
-        return None
-
     def _charge(self, account):
         if not self.enforce_quotas:
             return
@@ -348,7 +340,7 @@ class GoogleEmulator:
     def api(self, method, path, query, headers, body):
         """One Calendar API call: returns (status, body dict or None, extra headers)."""
         self.log.append({"method": method, "path": path, "query": dict(query), "time": time.time()})
-        fault = self._take_fault(path)
+        fault = self.faults.take(path)
         apply_then_fail = False
         if fault:
             kind = fault["kind"]
@@ -702,7 +694,8 @@ class GoogleEmulator:
     def control(self, action, payload):
         actions = {
             "fault": lambda p: self.inject_fault(p["kind"], p.get("count", 1), p.get("retry_after"),
-                                                 p.get("delay"), p.get("path_contains")),
+                                                 p.get("delay"), p.get("path_contains"),
+                                                 p.get("after", 0)),
             "person/create": lambda p: {"id": self.person_create(p["account"], p.get("fields", {}),
                                                                  p.get("calendar_id"))},
             "person/edit": lambda p: self.person_edit(p["id"], p.get("fields", {})),

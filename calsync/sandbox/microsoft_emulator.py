@@ -32,6 +32,7 @@ from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler
 
 from . import demo
+from .faults import FaultQueue
 from .httpd import ServerThread
 
 MAX_SUBSCRIPTION_MINUTES = 4230
@@ -110,7 +111,7 @@ class MicrosoftEmulator:
         self.min_delta: dict[str, int] = {}
         self.codes, self.access, self.refresh = {}, {}, {}
         self.subscriptions = {}
-        self.faults = []
+        self.faults = FaultQueue()
         self.log = deque(maxlen=5000)
         self.in_flight: dict[str, int] = {}
         self.window: dict[str, deque] = {}
@@ -147,12 +148,10 @@ class MicrosoftEmulator:
         self.seq = itertools.count(top + 1)
 
     # -- control -----------------------------------------------------------------------------
-    def inject_fault(self, kind, count=1, retry_after=None, delay=None, path_contains=None):
-        """Queue faults: rate_limit (429), server_error (503), gone (410 on delta), slow, apply_then_fail."""
-        with self.lock:
-            for _ in range(int(count)):
-                self.faults.append({"kind": kind, "retry_after": retry_after, "delay": delay,
-                                    "path": path_contains})
+    def inject_fault(self, kind, count=1, retry_after=None, delay=None, path_contains=None, after=0):
+        """Queue faults: rate_limit (429), server_error (503), gone (410 on delta), slow, apply_then_fail;
+        each hits the next request whose path contains ``path_contains``, once ``after`` went through."""
+        self.faults.inject(kind, count, retry_after, delay, path_contains, after)
 
     def seed_demo(self):
         for item in demo.demo_events("microsoft"):
@@ -433,12 +432,7 @@ class MicrosoftEmulator:
 
     def graph(self, method, path, query, headers, body):
         self.log.append({"method": method, "path": path, "query": dict(query), "time": time.time()})
-        fault = None
-        with self.lock:
-            for i, candidate in enumerate(self.faults):
-                if candidate["path"] is None or candidate["path"] in path:
-                    fault = self.faults.pop(i)
-                    break
+        fault = self.faults.take(path)
         if fault:
             if fault["kind"] == "rate_limit":
                 raise GraphError(429, "ApplicationThrottled", "Too many requests.",
@@ -671,7 +665,7 @@ class MicrosoftEmulator:
     def control(self, action, payload):
         actions = {
             "fault": lambda p: self.inject_fault(p["kind"], p.get("count", 1), p.get("retry_after"), p.get("delay"),
-                                                 p.get("path_contains")),
+                                                 p.get("path_contains"), p.get("after", 0)),
             "person/create": lambda p: {"id": self.person_create(p["account"], p.get("fields", {}))},
             "person/edit": lambda p: self.person_edit(p["id"], p.get("fields", {})),
             "person/delete": lambda p: self.person_delete(p["id"]),
