@@ -125,6 +125,24 @@ def _stamp_write(name: str, content: str) -> None:
         handle.write(hashlib.sha256(content.encode()).hexdigest())
 
 
+def process_env(**extra: str) -> dict:
+    """Environment of every process of ours that runs Odoo or the engine on Odoo's Python.
+
+    ``calsync`` comes from this checkout first: another checkout (a CI clone) may have
+    installed its own copy into the shared Odoo Python since.
+    """
+    path = [ROOT, *filter(None, [os.environ.get("PYTHONPATH")])]
+    return {**os.environ, "TZ": "UTC", "PYTHONPATH": os.pathsep.join(path), **extra}
+
+
+def _engine_importable(odoo: OdooInstall) -> bool:
+    """Odoo's Python has the engine's dependencies and imports this checkout's ``calsync``."""
+    probe = subprocess.run(
+        [odoo.python, "-c", "import calsync, googleapiclient, msal, os; print(os.path.dirname(calsync.__path__[0]))"],
+        env=process_env(), capture_output=True, text=True)
+    return probe.returncode == 0 and os.path.realpath(probe.stdout.strip()) == os.path.realpath(ROOT)
+
+
 def prepare(odoo: OdooInstall, log=print) -> str:
     """Install the engine and test tools into Odoo's Python and the OCA addons beside it.
 
@@ -133,7 +151,7 @@ def prepare(odoo: OdooInstall, log=print) -> str:
     constraints = ["-c", odoo.requirements] if odoo.requirements else []
     pyproject = read_text(os.path.join(ROOT, "pyproject.toml"))
     key = json.dumps([odoo.python, ROOT, pyproject])
-    if not _stamp_ok("odoo-python", key):
+    if not _stamp_ok("odoo-python", key) or not _engine_importable(odoo):
         log(f"installing calsync and its dependencies into {odoo.python} under Odoo's pins")
         _pip(odoo, *constraints, "-e", ROOT, "websocket-client")
         _stamp_write("odoo-python", key)

@@ -78,7 +78,8 @@ def main(argv=None) -> int:
         sandbox_log = open(os.path.join(home, "sandbox.log"), "a")  # noqa: SIM115 (lives as long as the run)
         procs.append(subprocess.Popen(
             [odoo.python, "-m", "calsync.sandbox", "--state-dir", os.path.join(home, "sandbox"),
-             "--info-file", info_file], stdout=sandbox_log, stderr=subprocess.STDOUT))
+             "--info-file", info_file], stdout=sandbox_log, stderr=subprocess.STDOUT,
+            env=odoo_env.process_env()))
         wait_for(info_file, procs[-1])
         with open(info_file) as handle:
             info = json.load(handle)
@@ -94,7 +95,7 @@ def main(argv=None) -> int:
                 "proxy_mode": "False",
                 "workers": "0",
             })
-        env = {**os.environ, "TZ": "UTC"}
+        env = odoo_env.process_env()
         if not cluster.database_exists(DB):
             say("creating the demo database (Odoo, fieldservice, queue_job and the addon with demo data)")
             subprocess.run([*odoo.odoo_bin, "-c", config, "-d", DB, "-i", ADDON, "--stop-after-init",

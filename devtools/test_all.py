@@ -1,7 +1,7 @@
 """The test command: the engine suite (pinned and current), then the Odoo suite on real Odoo 18.
 
 Usage: ``bin/test [--require-odoo] [--engine-only | --odoo-only] [--pinned-only]
-[--odoo-tags TAGS] [-- pytest args]``. ``FIELDOPS_REQUIRE_ODOO=1`` is the same as
+[--odoo-tags TAGS] [--commit-tags TAGS] [-- pytest args]``. ``FIELDOPS_REQUIRE_ODOO=1`` is the same as
 ``--require-odoo``: a missing Odoo then fails instead of being reported as skipped.
 """
 
@@ -102,7 +102,49 @@ LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ ")
 STATS = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests")
 
 
-def run_odoo(tally, require, tags):
+COMMIT_TAGS = f"fieldops_real_commits/{ADDON}"
+
+
+def odoo_pass(odoo, config, db, args, log_path):
+    """One odoo-bin run with tests; returns (tests, failed, problems) read from its log."""
+    cmd = [*odoo.odoo_bin, "-c", config, "-d", db, *args, "--test-enable", "--stop-after-init",
+           "--log-level", "info"]
+    stats = None
+    skipped_tours, load_problems = [], []
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                env=odoo_env.process_env(), cwd=os.path.dirname(config))
+        echo = False  # print the traceback lines that follow a noteworthy log line
+        for line in proc.stdout:
+            log.write(line)
+            if LOG_LINE.match(line):
+                echo = bool(NOTEWORTHY.search(line))
+            if echo:
+                print(line.rstrip(), flush=True)
+            if STATS.search(line):
+                stats = STATS.search(line)
+            if LOAD_PROBLEMS.search(line):
+                load_problems.append(line.strip())
+            if SKIP_MARKERS.search(line):
+                skipped_tours.append(line.strip())
+        rc = proc.wait()
+    if stats is None:
+        return 0, 1, [f"no test report; exit {rc}; see {os.path.relpath(log_path, ROOT)}"]
+    failed = int(stats.group(1)) + int(stats.group(2))
+    total = int(stats.group(3))
+    problems = []
+    if skipped_tours:
+        problems.append("browser tours were skipped, which counts as a failure: " + skipped_tours[0])
+    if load_problems:
+        problems.append("the addon did not load cleanly, which counts as a failure: " + load_problems[0])
+    if rc != 0 and failed == 0 and not problems:
+        problems.append(f"odoo-bin exited with {rc}")
+    if total == 0:
+        problems.append("no test ran")
+    return total, failed + len(problems), problems
+
+
+def run_odoo(tally, require, tags, commit_tags=COMMIT_TAGS):
     odoo, why = odoo_env.find_odoo()
     if odoo is None:
         line = f"Odoo suite: SKIPPED — {why}"
@@ -121,7 +163,6 @@ def run_odoo(tally, require, tags):
     oca = odoo_env.prepare(odoo, log=say)
     workdir = tempfile.mkdtemp(prefix="fieldops-odoo-test-")
     cluster = PgCluster()
-    started = time.monotonic()
     try:
         cluster.start()
         say(f"private PostgreSQL on 127.0.0.1:{cluster.port}")
@@ -130,47 +171,25 @@ def run_odoo(tally, require, tags):
         odoo_env.write_config(config, odoo, oca, cluster, data_dir=os.path.join(workdir, "data"),
                               http_port=free_port(),
                               extra={"fieldops_calendar_sync_key": key, "workers": "0"})
-        log_path = os.path.join(RUN_DIR, "odoo-test.log")
-        cmd = [*odoo.odoo_bin, "-c", config, "-d", "fieldops_test", "-i", ADDON, "--test-enable",
-               "--test-tags", tags, "--stop-after-init", "--log-level", "info"]
+        started = time.monotonic()
         say("installing the addon with demo data and running its tests (log: .run/odoo-test.log)")
-        stats = None
-        skipped_tours = []
-        load_problems = []
-        with open(log_path, "w") as log:
-            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                    env={**os.environ, "TZ": "UTC"}, cwd=workdir)
-            echo = False  # print the traceback lines that follow a noteworthy log line
-            for line in proc.stdout:
-                log.write(line)
-                if LOG_LINE.match(line):
-                    echo = bool(NOTEWORTHY.search(line))
-                if echo:
-                    print(line.rstrip(), flush=True)
-                if STATS.search(line):
-                    stats = STATS.search(line)
-                if LOAD_PROBLEMS.search(line):
-                    load_problems.append(line.strip())
-                if SKIP_MARKERS.search(line):
-                    skipped_tours.append(line.strip())
-            rc = proc.wait()
-        elapsed = time.monotonic() - started
-        if stats is None:
-            tally.add("odoo suite", 0, 1, note=f"(no test report; exit {rc}; see .run/odoo-test.log)")
+        total, failed, problems = odoo_pass(odoo, config, "fieldops_test", ["-i", ADDON, "--test-tags", tags],
+                                            os.path.join(RUN_DIR, "odoo-test.log"))
+        for line in problems:
+            say(line)
+        tally.add("odoo suite", max(0, total - failed), failed, note=f"({time.monotonic() - started:.0f} s)")
+        if not commit_tags or commit_tags == "none" or not total:
             return
-        failed = int(stats.group(1)) + int(stats.group(2))
-        total = int(stats.group(3))
-        if skipped_tours:
-            say("browser tours were skipped, which counts as a failure: " + skipped_tours[0])
-            failed += 1
-        if load_problems:
-            say("the addon did not load cleanly, which counts as a failure: " + load_problems[0])
-            failed += 1
-        if rc != 0 and failed == 0:
-            failed = 1
-        if total == 0:
-            failed += 1
-        tally.add("odoo suite", total - min(failed, total), failed, note=f"({elapsed:.0f} s)")
+        # tests that need real commits, separate sessions and processes: on a throwaway copy
+        started = time.monotonic()
+        cluster.psql("CREATE DATABASE fieldops_commits TEMPLATE fieldops_test")
+        say("tests on committed data, in a throwaway copy of the database (log: .run/odoo-test-commits.log)")
+        total, failed, problems = odoo_pass(odoo, config, "fieldops_commits", ["--test-tags", commit_tags],
+                                            os.path.join(RUN_DIR, "odoo-test-commits.log"))
+        for line in problems:
+            say(line)
+        tally.add("odoo suite, committed data", max(0, total - failed), failed,
+                  note=f"({time.monotonic() - started:.0f} s)")
     finally:
         cluster.stop()
         shutil.rmtree(workdir, ignore_errors=True)
@@ -183,7 +202,9 @@ def main(argv=None):
     parser.add_argument("--engine-only", action="store_true")
     parser.add_argument("--odoo-only", action="store_true")
     parser.add_argument("--pinned-only", action="store_true", help="skip the run under current releases")
-    parser.add_argument("--odoo-tags", default=f"/{ADDON}")
+    parser.add_argument("--odoo-tags", default=f"/{ADDON}", help="test tags of the standard Odoo pass")
+    parser.add_argument("--commit-tags", default=COMMIT_TAGS,
+                        help="test tags of the pass on committed data ('none' skips it)")
     parser.add_argument("pytest_args", nargs="*")
     args = parser.parse_args(argv)
 
@@ -198,7 +219,7 @@ def main(argv=None):
             if not args.pinned_only:
                 run_engine(tally, ".venv-current", False, args.pytest_args)
         if not args.engine_only:
-            run_odoo(tally, args.require_odoo, args.odoo_tags)
+            run_odoo(tally, args.require_odoo, args.odoo_tags, args.commit_tags)
     except KeyboardInterrupt:
         say("interrupted; the private PostgreSQL cluster was stopped")
         return 130

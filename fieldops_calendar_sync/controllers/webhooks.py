@@ -69,9 +69,9 @@ class CalendarWebhookController(http.Controller):
         channel = self._env()["fieldops.calendar.channel"].browse(verdict.channel.key)
         connection = channel.connection_id
         if verdict.action == "pull":
-            connection._enqueue_pull()
+            connection._enqueue_pull(from_webhook=True)
         elif verdict.action == "resync":
-            connection._enqueue_pull(full=True)
+            connection._enqueue_pull(full=True, from_webhook=True)
         elif verdict.action in ("reauthorize", "recreate"):
             connection._enqueue_channel_repair(channel, verdict.action)
 

@@ -119,15 +119,23 @@ class CalendarConnection(models.Model):
             self._renew_channels()
         return True
 
-    @api.model
-    def _cron_keep_channels_alive(self):
-        """Open missing channels and renew expiring ones, for every connected calendar with a public URL."""
-        for connection in self.sudo().search([("state", "in", ("connected", "sandbox_connected"))]):
+    def _enqueue_keep_channels(self):
+        for connection in self:
             connection._job_env().with_delay(
                 channel="root.fieldops_calendar",
                 identity_key=f"fieldops-calendar-channels-{connection.id}",
                 description=_("Keep push channels of %s alive", connection.name),
             )._job_keep_channels()
+
+    def _after_connect(self):
+        """A new connection hears of calendar edits at once, not at the next run of the channel cron."""
+        self._enqueue_keep_channels()
+        return super()._after_connect()
+
+    @api.model
+    def _cron_keep_channels_alive(self):
+        """Open missing channels and renew expiring ones, for every connected calendar with a public URL."""
+        self.sudo().search([("state", "in", ("connected", "sandbox_connected"))])._enqueue_keep_channels()
 
     @api.model
     def _cron_purge_inbox(self, days=30):

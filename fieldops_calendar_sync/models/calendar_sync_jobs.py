@@ -48,14 +48,20 @@ class CalendarConnection(models.Model):
                     description=_("Push jobs to calendar %s", connection.name),
                 )._job_push()
 
-    def _enqueue_pull(self, full=False):
+    def _enqueue_pull(self, full=False, from_webhook=False):
+        """Queue a pull (a full one has a job of its own, so a queued incremental pull cannot swallow it).
+
+        The durable record of the owed pull is ``pull_requested``, or for a webhook its accepted
+        inbox row: a webhook never writes the connection row, which a running job may hold.
+        """
         for connection in self:
             if not connection._is_connected() or connection.direction == "push_only":
                 continue
-            connection.sudo().pull_requested = True
+            if not from_webhook and not connection.pull_requested:
+                connection.sudo().pull_requested = True
             connection._job_env().with_delay(
                 channel=CHANNEL,
-                identity_key=f"fieldops-calendar-pull-{connection.id}",
+                identity_key=f"fieldops-calendar-pull{'-full' if full else ''}-{connection.id}",
                 max_retries=MAX_ATTEMPTS,
                 description=_("Pull calendar %s", connection.name),
             )._job_pull(full=full)
@@ -142,8 +148,13 @@ class CalendarConnection(models.Model):
             )
         try:
             yield
-        finally:
+        except BaseException:
+            # an aborted transaction (a serialization failure, say) refuses every statement, the unlock
+            # included; roll back first so the original error reaches queue_job, which retries it
+            cr.rollback()
             cr.execute("SELECT pg_advisory_unlock(%s)", (self._lock_key(),))
+            raise
+        cr.execute("SELECT pg_advisory_unlock(%s)", (self._lock_key(),))
 
     def _lock_is_free(self):
         """True if no session holds the connection's lock (so a 'started' job for it is dead)."""
@@ -266,6 +277,13 @@ class CalendarConnection(models.Model):
                 user_id=self.responsible_user_id.id,
             )
 
+    def _webhook_pull_owed(self):
+        """An accepted notification arrived after the last pull ended."""
+        domain = [("connection_id", "=", self.id), ("status", "=", "accepted"), ("kind", "!=", "sync")]
+        if self.last_pull_at:
+            domain.append(("received_at", ">", self.last_pull_at))
+        return bool(self.env["fieldops.calendar.notification"].sudo().search_count(domain, limit=1))
+
     # -- crons -------------------------------------------------------------------
     @api.model
     def _cron_safety_net_pull(self):
@@ -280,11 +298,12 @@ class CalendarConnection(models.Model):
         for connection in self.sudo().search([("state", "in", ("connected", "sandbox_connected", "throttled"))]):
             for kind, owed in (
                 ("push", bool(connection.link_ids.filtered(lambda link: link.state == "pending_push"))),
-                ("pull", connection.pull_requested),
+                ("pull", connection.pull_requested or connection._webhook_pull_owed()),
             ):
                 if not owed:
                     continue
-                jobs = Job.search([("identity_key", "=", f"fieldops-calendar-{kind}-{connection.id}"),
+                keys = [f"fieldops-calendar-{kind}-{connection.id}", f"fieldops-calendar-{kind}-full-{connection.id}"]
+                jobs = Job.search([("identity_key", "in", keys),
                                    ("state", "in", ("wait_dependencies", "pending", "enqueued", "started"))])
                 started = jobs.filtered(lambda j: j.state == "started")
                 if started and connection._lock_is_free():

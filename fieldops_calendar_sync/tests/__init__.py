@@ -6,3 +6,5 @@ from . import test_sync_microsoft
 from . import test_connect_and_secrets
 from . import test_webhooks_google
 from . import test_conflict_review
+from . import test_real_commits
+from . import test_real_channels

@@ -82,7 +82,8 @@ class TestMicrosoftSync(SandboxCase):
             "connection_id": self.connection.id, "external_id": "sub-known", "resource_id": "me/events",
             "state": "active", "expires_at": datetime(2030, 1, 1)})
         channel._set_token("client-state-secret")
-        pulls = self.env["queue.job"].search([("identity_key", "=", f"fieldops-calendar-pull-{self.connection.id}")])
+        pulls = self.env["queue.job"].search([("identity_key", "in", [
+            f"fieldops-calendar-pull-{self.connection.id}", f"fieldops-calendar-pull-full-{self.connection.id}"])])
         pulls.write({"state": "done"})
         item = {"subscriptionId": "sub-known", "clientState": "client-state-secret", "changeType": "updated",
                 "resource": "Users/x/Events/1", "resourceData": {"@odata.etag": 'W/"1"', "id": "1"}}
