@@ -1,5 +1,8 @@
-"""The emulators' fault queue: path matching, counts, and letting ``after`` requests through first."""
+"""The emulators' own bookkeeping: the fault queue (paths, counts, ``after``) and round-trip counts."""
 
+from datetime import datetime, timedelta, timezone
+
+from calsync.events import EventData, OpKind, WriteOp
 from calsync.sandbox.faults import FaultQueue
 
 
@@ -26,3 +29,16 @@ def test_unmatched_requests_do_not_count_towards_after():
     assert faults.take("/me/calendarView/delta") is None
     assert faults.take("/me/events/1") is None
     assert faults.take("/me/calendarView/delta")["kind"] == "gone"
+
+
+
+def test_emulator_counts_http_round_trips_not_batch_items(emulator, provider):
+    before = emulator.round_trips["api"]
+    calls = len(emulator.requests_log())
+    start = datetime(2027, 1, 4, 9, tzinfo=timezone.utc)
+    ops = [WriteOp(OpKind.CREATE, identity=f"roundtrip{n}",
+                   data=EventData(title=f"Job {n}", start=start, end=start + timedelta(hours=1)))
+           for n in range(3)]
+    assert all(result.ok for result in provider.apply(ops))
+    assert emulator.round_trips["api"] - before == 1, "three creates, one batch request"
+    assert len(emulator.requests_log()) - calls == 3, "each batch item is one API call (what the quota counts)"

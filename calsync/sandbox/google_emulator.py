@@ -25,7 +25,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from collections import deque
+from collections import Counter, deque
 from datetime import datetime, timedelta, timezone
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -109,6 +109,7 @@ class GoogleEmulator:
         self.revoked_accounts = set()
         self.channels = {}  # channel id -> dict
         self.faults = FaultQueue()
+        self.round_trips = Counter()
         self.log = deque(maxlen=5000)
         self.usage = {}  # account -> deque of request times
         self.http = ServerThread(_handler(self), host=host, port=port, tls=tls)
@@ -217,6 +218,13 @@ class GoogleEmulator:
             self.revoked_accounts.add(account)
             self.refresh = {k: v for k, v in self.refresh.items() if v["account"] != account}
             self.access = {k: v for k, v in self.access.items() if v["account"] != account}
+
+    def count_round_trip(self, path):
+        """HTTP requests by kind: a batch is one round trip however many calls it carries."""
+        kind = "control" if path.startswith("/_sandbox/") else "oauth" if path in ("/o/oauth2/auth", "/token") \
+            else "api"
+        with self.lock:
+            self.round_trips[kind] += 1
 
     def requests_log(self):
         with self.lock:
@@ -704,6 +712,7 @@ class GoogleEmulator:
             "expire_access_tokens": lambda p: self.expire_access_tokens(),
             "revoke": lambda p: self.revoke(p["account"]),
             "requests": lambda p: {"requests": self.requests_log()},
+            "round_trips": lambda p: {"round_trips": dict(self.round_trips)},
             "reset": lambda p: self.reset(),
             "seed_demo": lambda p: self.seed_demo(),
             "events": lambda p: {"events": self.live_events(p["account"])},
@@ -741,6 +750,7 @@ def _handler(emulator: GoogleEmulator):
             raw = self._body()
             headers = {k.title(): v for k, v in self.headers.items()}  # header names are case-insensitive
             path = split.path
+            emulator.count_round_trip(path)
             try:
                 if path == "/o/oauth2/auth" and method == "GET":
                     status, target = emulator.authorize(query)

@@ -27,7 +27,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from collections import deque
+from collections import Counter, deque
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler
 
@@ -112,6 +112,7 @@ class MicrosoftEmulator:
         self.codes, self.access, self.refresh = {}, {}, {}
         self.subscriptions = {}
         self.faults = FaultQueue()
+        self.round_trips = Counter()
         self.log = deque(maxlen=5000)
         self.in_flight: dict[str, int] = {}
         self.window: dict[str, deque] = {}
@@ -195,6 +196,13 @@ class MicrosoftEmulator:
         with self.lock:
             for entry in self.access.values():
                 entry["expires"] = 0
+
+    def count_round_trip(self, path):
+        """HTTP requests by kind: a $batch is one round trip however many calls it carries."""
+        kind = "control" if path.startswith("/_sandbox/") else "oauth" if "/oauth2/" in path or \
+            "openid-configuration" in path or "discovery" in path else "api"
+        with self.lock:
+            self.round_trips[kind] += 1
 
     def requests_log(self):
         with self.lock:
@@ -673,6 +681,7 @@ class MicrosoftEmulator:
             "revoke_consent": lambda p: self.revoke_consent(p["account"]),
             "lifecycle": lambda p: self.send_lifecycle(p["subscription_id"], p["event"]),
             "requests": lambda p: {"requests": self.requests_log()},
+            "round_trips": lambda p: {"round_trips": dict(self.round_trips)},
             "reset": lambda p: self.reset(),
             "seed_demo": lambda p: self.seed_demo(),
             "events": lambda p: {"events": self.live_events(p["account"])},
@@ -707,6 +716,7 @@ def _handler(emulator: MicrosoftEmulator):
             headers = {k.title(): v for k, v in self.headers.items()}
             path = split.path
             parts = path.strip("/").split("/")
+            emulator.count_round_trip(path)
             try:
                 if path.endswith("/v2.0/.well-known/openid-configuration"):
                     return self._send(200, emulator.openid_configuration(parts[0]))
