@@ -25,7 +25,8 @@ SYNCED_FIELDS = ("start", "end", "notes")
 PUSH_ONLY_FIELDS = ("title", "location")
 CREW_PREFIX = "Crew: "
 
-_TAG = re.compile(r"<[^>]+>")
+# a tag starts with a letter after '<' (or '</', '<!'): "5 < 6 and 7 > 6" and "<ann@x.test>" are text
+_TAG = re.compile(r"<(?:/?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?|!--.*?--|![A-Za-z][^<>]*)>", re.DOTALL)
 _BLOCK_END = re.compile(r"</(p|div|li|h[1-6]|tr)\s*>|<br\s*/?>", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t\u00a0]+")
 
@@ -80,9 +81,13 @@ def normalise_notes(text: str | None) -> str:
 
 
 def notes_to_html(text: str) -> str:
-    """Plain notes back into the job's HTML field, one paragraph per block."""
+    """Plain notes back into the job's HTML field, one paragraph per block.
+
+    Blocks are separated by an empty paragraph, as Odoo's editor writes a blank
+    line, so that ``normalise_notes`` reads the HTML back as the same text.
+    """
     blocks = [b for b in normalise_notes(text).split("\n\n") if b]
-    return "".join(f"<p>{html.escape(b).replace(chr(10), '<br>')}</p>" for b in blocks)
+    return "<p><br></p>".join(f"<p>{html.escape(b).replace(chr(10), '<br>')}</p>" for b in blocks)
 
 
 def job_to_event(job: JobValues, invite_attendees: bool = False) -> EventData:

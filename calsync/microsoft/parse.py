@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from ..errors import InvalidEvent
 from ..events import EventData, InvalidItem, RemoteEvent
 from ..timeutil import all_day_bounds, in_zone, local_wall_time
@@ -11,6 +13,18 @@ def _when(side, fallback_zone=None):
     if not isinstance(side, dict) or not side.get("dateTime"):
         raise InvalidEvent("the event has no start or end")
     return local_wall_time(side["dateTime"], side.get("timeZone") or fallback_zone or "UTC")
+
+
+def _day(side) -> date:
+    return date.fromisoformat(side["dateTime"][:10])
+
+
+def _wall(value, tz: str) -> dict:
+    """Graph's wall time and zone; a wall time the zone repeats (the fall-back hour) goes in UTC, one instant."""
+    local = in_zone(value, tz)
+    if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
+        local, tz = in_zone(value, "UTC"), "UTC"
+    return {"dateTime": local.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": tz}
 
 
 def parse_event(item: dict) -> RemoteEvent:
@@ -24,8 +38,8 @@ def parse_event(item: dict) -> RemoteEvent:
     start, end = _when(item.get("start")), _when(item.get("end"))
     zone = (item.get("originalStartTimeZone") or (item.get("start") or {}).get("timeZone") or "UTC")
     all_day = bool(item.get("isAllDay"))
-    if all_day:
-        start, end = all_day_bounds(start.date(), end.date(), "UTC")
+    if all_day:  # the calendar days as Graph names them, in whatever zone it names them
+        start, end = all_day_bounds(_day(item["start"]), _day(item["end"]), "UTC")
     if end < start:
         raise InvalidEvent("the event ends before it starts", event_id=event_id)
     body = item.get("body") or {}
@@ -59,8 +73,8 @@ def event_body(data: EventData, invite_attendees: bool) -> dict:
     body = {
         "subject": data.title,
         "body": {"contentType": "text", "content": data.description},
-        "start": {"dateTime": in_zone(data.start, tz).strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": tz},
-        "end": {"dateTime": in_zone(data.end, tz).strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": tz},
+        "start": _wall(data.start, tz),
+        "end": _wall(data.end, tz),
         "location": {"displayName": data.location},
     }
     if invite_attendees:
