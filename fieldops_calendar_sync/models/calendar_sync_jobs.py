@@ -8,6 +8,7 @@ commits and is released if the worker dies.
 """
 
 import logging
+import time
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -22,7 +23,8 @@ _logger = logging.getLogger(__name__)
 
 CHANNEL = "root.fieldops_calendar"
 LOCK_NAMESPACE = 0x46C5  # "FC": keeps our advisory locks apart from other modules'
-LOCK_BUSY_RETRY_SECONDS = 5
+LOCK_BUSY_RETRY_SECONDS = 2
+LOCK_WAIT_SECONDS = 2.0
 THROTTLE_CAP = timedelta(hours=1)
 MAX_ATTEMPTS = 5
 
@@ -139,13 +141,22 @@ class CalendarConnection(models.Model):
     def _provider_lock(self):
         """Hold the connection's session advisory lock, or ask queue_job to retry shortly."""
         cr = self.env.cr
-        cr.execute("SELECT pg_try_advisory_lock(%s)", (self._lock_key(),))
-        if not cr.fetchone()[0]:
-            raise RetryableJobError(
-                _("Another sync of this calendar is running; retrying shortly."),
-                seconds=LOCK_BUSY_RETRY_SECONDS,
-                ignore_retry=True,
-            )
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:  # most syncs are short: wait a moment before giving the worker back
+            cr.execute("SELECT pg_try_advisory_lock(%s)", (self._lock_key(),))
+            if cr.fetchone()[0]:
+                break
+            if time.monotonic() >= deadline:
+                raise RetryableJobError(
+                    _("Another sync of this calendar is running; retrying shortly."),
+                    seconds=LOCK_BUSY_RETRY_SECONDS,
+                    ignore_retry=True,
+                )
+            time.sleep(0.05)
+        # Our snapshot may predate the last commit of the job that held the lock; start a fresh one,
+        # or links it just pushed would look pending still. Nothing was written before this point.
+        cr.commit()
+        self.env.invalidate_all()
         try:
             yield
         except BaseException:
@@ -189,7 +200,7 @@ class CalendarConnection(models.Model):
             report = run_pull(self, full=full, confirmed_mass_deletion=confirmed_mass_deletion)
             self.sudo().write({"last_pull_at": fields.Datetime.now(), "pull_requested": False})
             self._recover_from_throttle()
-            if self.link_ids.filtered(lambda link: link.state == "pending_push"):
+            if self._owes_push():
                 self._enqueue_push()
             return str(report)
 
@@ -277,6 +288,11 @@ class CalendarConnection(models.Model):
                 user_id=self.responsible_user_id.id,
             )
 
+    def _owes_push(self):
+        """Some link waits to be pushed (a count, not a read of every link)."""
+        return bool(self.env["fieldops.calendar.link"].sudo().search_count(
+            [("connection_id", "=", self.id), ("state", "=", "pending_push")], limit=1))
+
     def _webhook_pull_owed(self):
         """An accepted notification arrived after the last pull ended."""
         domain = [("connection_id", "=", self.id), ("status", "=", "accepted"), ("kind", "!=", "sync")]
@@ -297,7 +313,7 @@ class CalendarConnection(models.Model):
         Job = self.env["queue.job"].sudo()
         for connection in self.sudo().search([("state", "in", ("connected", "sandbox_connected", "throttled"))]):
             for kind, owed in (
-                ("push", bool(connection.link_ids.filtered(lambda link: link.state == "pending_push"))),
+                ("push", connection._owes_push()),
                 ("pull", connection.pull_requested or connection._webhook_pull_owed()),
             ):
                 if not owed:

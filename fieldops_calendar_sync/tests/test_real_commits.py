@@ -28,7 +28,7 @@ class TestPushCommitsAndLock(RealCommitsCase):
         connection_id, account = self.connect("google", jobs=3)
         google = self.sandbox.google
         mark = len(google.requests_log())
-        google.inject_fault("slow", delay=3, path_contains="/events")
+        google.inject_fault("slow", delay=6, path_contains="/events")
         first = self.start_worker(self.jobs(connection_id, method="_job_push")[0][0])
         self.addCleanup(first.kill)
         self.wait_for(lambda: self.event_inserts(mark), message="the first push to reach the calendar")
