@@ -54,6 +54,10 @@ class LinkStore(abc.ABC):
     def links(self) -> list[LinkRecord]:
         """Every live (non-tombstone) link of the connection."""
 
+    def count_links(self) -> int:
+        """How many live links the connection has; stores override this with a cheap count."""
+        return len(self.links())
+
     @abc.abstractmethod
     def link_by_identity(self, identity: str) -> LinkRecord | None:
         """The link (live or tombstone) with this identity."""

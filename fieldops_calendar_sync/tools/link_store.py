@@ -82,6 +82,9 @@ class OdooLinkStore(LinkStore):
     def links(self):
         return [self._record(link) for link in self.Link.search(self._domain(("state", "!=", "tombstone")))]
 
+    def count_links(self):
+        return self.Link.search_count(self._domain(("state", "!=", "tombstone")))
+
     def link_by_identity(self, identity):
         link = self.Link.search(self._domain(("identity", "=", identity)), limit=1)
         return self._record(link) if link else None
