@@ -5,7 +5,6 @@ import time
 
 from odoo import http
 from odoo.http import request
-from psycopg2 import IntegrityError
 
 from calsync.webhooks import (
     MAX_BODY_BYTES,
@@ -53,15 +52,7 @@ class CalendarWebhookController(http.Controller):
         }
         Inbox = env["fieldops.calendar.notification"]
         if verdict.accepted and verdict.dedupe_key:
-            duplicate = Inbox.search([("dedupe_key", "=", verdict.dedupe_key),
-                                      ("status", "in", ("accepted", "processed"))], limit=1)
-            if not duplicate:
-                try:
-                    with env.cr.savepoint():
-                        return Inbox.create(vals), True
-                except IntegrityError:
-                    _logger.info("a concurrent copy of notification %s was recorded first", verdict.dedupe_key)
-            return Inbox.create(dict(vals, status="duplicate", dedupe_key=False)), False
+            return Inbox._record_once(vals)
         return Inbox.create(vals), verdict.accepted
 
     def _act(self, verdict):

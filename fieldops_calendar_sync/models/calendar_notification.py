@@ -1,6 +1,16 @@
 """The webhook inbox: every notification that reached us, verified or rejected, and what came of it."""
 
 from odoo import fields, models
+from psycopg2.errors import UniqueViolation
+
+INSERT_ACCEPTED = """
+    INSERT INTO fieldops_calendar_notification
+        (company_id, connection_id, channel_id, provider, kind, status, reason, dedupe_key, detail, latency_ms,
+         received_at, create_uid, write_uid, create_date, write_date)
+    VALUES (%(company_id)s, %(connection_id)s, %(channel_id)s, %(provider)s, %(kind)s, 'accepted', NULL,
+            %(dedupe_key)s, %(detail)s, %(latency_ms)s, %(now)s, %(uid)s, %(uid)s, %(now)s, %(now)s)
+    RETURNING id
+"""
 
 
 class CalendarNotification(models.Model):
@@ -34,6 +44,26 @@ class CalendarNotification(models.Model):
     dedupe_key = fields.Char(index=True)
     detail = fields.Char(help="Resource state / change type; never a token.")
     latency_ms = fields.Float(string="Answer time (ms)")
+
+    def _record_once(self, vals):
+        """Record an accepted notification unless an accepted copy exists; returns (row, fresh).
+
+        The unique index decides, so two copies arriving at once on two workers cannot both
+        act. A plain INSERT in a savepoint, not ON CONFLICT: under REPEATABLE READ the latter
+        answers a concurrent copy with a serialization failure, and the HTTP layer would then
+        replay the whole request after a back-off, which is what this hot path must not do.
+        """
+        now = fields.Datetime.now()
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(INSERT_ACCEPTED, {
+                    **{key: vals.get(key) or None for key in ("company_id", "connection_id", "channel_id",
+                                                              "provider", "kind", "dedupe_key", "detail")},
+                    "latency_ms": vals.get("latency_ms") or 0.0, "now": now, "uid": self.env.uid,
+                }, log_exceptions=False)  # a duplicate is expected traffic, not an error for the log
+                return self.browse(self.env.cr.fetchone()[0]), True
+        except UniqueViolation:
+            return self.create(dict(vals, status="duplicate", dedupe_key=False)), False
 
     def init(self):
         self.env.cr.execute(

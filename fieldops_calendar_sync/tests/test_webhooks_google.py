@@ -26,9 +26,11 @@ class TestGoogleWebhooks(SandboxCase):
     def _wait_for(self, condition, seconds=10):
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            self.env.invalidate_all()
-            if condition():
-                return
+            # the server's request threads share this test's database connection: take turns with them
+            with self.registry.test_lock:
+                self.env.invalidate_all()
+                if condition():
+                    return
             time.sleep(0.1)
         self.fail("the notification did not arrive")
 
@@ -121,13 +123,15 @@ class TestGoogleWebhooks(SandboxCase):
 
             env = api.Environment(cr, self.connection.responsible_user_id.id, {})
             env["fieldops.calendar.connection"].browse(self.connection.id)._job_env()._open_channel()
-        self.env.invalidate_all()
-        channel = self.connection.channel_ids.filtered(lambda c: c.state == "active" and c.external_id != "chan-known")
-        self.assertTrue(channel.resource_id)
-        event_id = job.calendar_link_ids.event_id
+        with self.registry.test_lock:  # Google's 'sync' message may be in the server right now
+            self.env.invalidate_all()
+            channel = self.connection.channel_ids.filtered(
+                lambda c: c.state == "active" and c.external_id != "chan-known")
         # Google's 'sync' message is on its way: let the server record it before going on
         self._wait_for(lambda: self.env["fieldops.calendar.notification"].search_count(
             [("channel_id", "=", channel.id)]) >= 1)
+        self.assertTrue(channel.resource_id)
+        event_id = job.calendar_link_ids.event_id
         before = len(self._inbox())
         self.emulator.person_edit(event_id, {"description": "Gate code 4412"})
         self._wait_for(lambda: len(self._inbox()) > before)
