@@ -713,6 +713,9 @@ class GoogleEmulator:
             "revoke": lambda p: self.revoke(p["account"]),
             "requests": lambda p: {"requests": self.requests_log()},
             "round_trips": lambda p: {"round_trips": dict(self.round_trips)},
+            # what Google knows of each watch channel, token included: lets a load test send provider-shaped
+            # notifications without waiting for real edits
+            "channels": lambda p: {"channels": [dict(c) for c in list(self.channels.values())]},
             "reset": lambda p: self.reset(),
             "seed_demo": lambda p: self.seed_demo(),
             "events": lambda p: {"events": self.live_events(p["account"])},

@@ -1,0 +1,301 @@
+"""Figures of the running product: real Odoo 18 with queue_job, and the sandbox with the providers' quotas on.
+
+    python3 benchmarks/odoo_sync.py [--jobs 1000] [--senders 1,10,50] [--per-level 300] [--edits 20]
+
+Needs Odoo 18 where the test command finds it. Starts its own PostgreSQL cluster,
+sandbox and Odoo server in a temporary directory, and prints:
+
+1. pushing N new jobs to Google (quota on: 600 calls / minute / user): wall time and
+   how much of it was quota wait, HTTP round trips per change (target <= 0.05), SQL
+   queries per job, and echo writes after the full round trip (target 0);
+2. webhook acknowledgement latency p50 / p99 / max at 1, 10 and 50 concurrent senders
+   against one threaded Odoo server on loopback (targets: p99 < 100 ms at 10 senders,
+   every answer < 3 s at 50), with the load level beside each figure, and how many
+   duplicate deliveries caused work (target 0);
+3. calendar edit -> job updated, p50 / p95, through the real watch channel, the webhook
+   and queue_job's runner (target p95 < 2 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from devtools import odoo_env  # noqa: E402
+from devtools.pgcluster import PgCluster, free_port  # noqa: E402
+
+DB = "fieldops_bench"
+ACCOUNT = "bench-dispatch@example.test"
+WEBHOOK = "/fieldops_calendar_sync/webhook/google"
+
+
+def say(msg):
+    print(f"[bench] {msg}", flush=True)
+
+
+def percentile(values, q):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+class Bench:
+    def __init__(self, args, odoo, home):
+        self.args, self.odoo, self.home = args, odoo, home
+        self.procs = []
+        self.cluster = PgCluster(os.path.join(home, "pg"))
+        self.port = free_port()
+
+    # -- set-up ------------------------------------------------------------------------------
+    def start(self):
+        oca = odoo_env.prepare(self.odoo, log=say)
+        self.cluster.start()
+        self.info_path = os.path.join(self.home, "sandbox.json")
+        log = open(os.path.join(self.home, "sandbox.log"), "w")  # noqa: SIM115 (lives as long as the run)
+        self.procs.append(subprocess.Popen(
+            [self.odoo.python, "-m", "calsync.sandbox", "--info-file", self.info_path, "--no-seed"],
+            stdout=log, stderr=subprocess.STDOUT, env=odoo_env.process_env()))
+        deadline = time.monotonic() + 30
+        while not os.path.exists(self.info_path) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        with open(self.info_path) as handle:
+            self.sandbox = json.load(handle)
+        self.config = os.path.join(self.home, "odoo.conf")
+        odoo_env.write_config(self.config, self.odoo, oca, self.cluster, data_dir=os.path.join(self.home, "data"),
+                              http_port=self.port, extra={
+                                  "fieldops_calendar_sync_key": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+                                  "fieldops_calendar_sync_sandbox": self.info_path,
+                                  "dbfilter": f"^{DB}$", "workers": "0", "log_level": "warn",
+                              })
+        say("creating the database (Odoo, fieldservice, queue_job, the addon with demo data)")
+        subprocess.run([*self.odoo.odoo_bin, "-c", self.config, "-d", DB, "-i", "fieldops_calendar_sync",
+                        "--stop-after-init"], check=True, env=odoo_env.process_env(),
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stop(self):
+        for proc in reversed(self.procs):
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self.cluster.stop()
+
+    def control(self, action, payload=None):
+        import requests
+
+        answer = requests.post(f"{self.sandbox['google']['base_url']}/_sandbox/{action}", json=payload or {},
+                               verify=self.sandbox["ca_cert"], timeout=30)
+        answer.raise_for_status()
+        return answer.json()
+
+    def sql(self, query, params=()):
+        import psycopg2
+
+        conn = psycopg2.connect(host="127.0.0.1", port=self.cluster.port, user="fieldops", dbname=DB)
+        try:
+            with conn.cursor() as cr:
+                cr.execute(query, params)
+                return cr.fetchall()
+        finally:
+            conn.close()
+
+    # -- 1. push -------------------------------------------------------------------------------
+    def push(self):
+        say(f"pushing {self.args.jobs} new jobs through the push job (Google quota on)")
+        done = subprocess.run(
+            [*self.odoo.odoo_bin, "shell", "-c", self.config, "-d", DB, "--no-http", "--log-level", "warn"],
+            stdin=open(os.path.join(ROOT, "benchmarks", "odoo_push_shell.py")),  # noqa: SIM115
+            capture_output=True, text=True,
+            env=odoo_env.process_env(BENCH_JOBS=str(self.args.jobs), BENCH_ACCOUNT=ACCOUNT,
+                                     BENCH_SANDBOX=self.info_path))
+        lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+        if not lines:
+            sys.exit(f"the push run failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+        self.pushed = json.loads(lines[-1][len("RESULT "):])
+        return self.pushed
+
+    # -- 2. webhook acknowledgements -----------------------------------------------------------------
+    def serve(self):
+        say("starting one threaded Odoo server with queue_job's runner")
+        log = open(os.path.join(self.home, "odoo.log"), "w")  # noqa: SIM115
+        self.procs.append(subprocess.Popen([*self.odoo.odoo_bin, "-c", self.config, "-d", DB],
+                                           stdout=log, stderr=subprocess.STDOUT, env=odoo_env.process_env()))
+        import requests
+
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"http://127.0.0.1:{self.port}/web/health", timeout=2).ok:
+                    break
+            except requests.RequestException:
+                time.sleep(0.3)
+        # the connection's channel opens through the job queued at connect, run by the runner
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            channels = [c for c in self.control("channels")["channels"] if c["calendar"] == ACCOUNT]
+            if channels:
+                self.channel = channels[-1]
+                break
+            time.sleep(0.3)
+        else:
+            sys.exit("the benchmark calendar's watch channel never opened")
+        self.wait_quiet()
+
+    def wait_quiet(self, timeout=120):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.sql("SELECT count(*) FROM queue_job WHERE state IN ('pending', 'enqueued', 'started') "
+                            "AND (eta IS NULL OR eta < now() at time zone 'utc')")[0][0]:
+                return
+            time.sleep(0.1)
+
+    def notify(self, session, number):
+        channel = self.channel
+        headers = {"X-Goog-Channel-ID": channel["id"], "X-Goog-Message-Number": str(number),
+                   "X-Goog-Resource-ID": channel["resourceId"], "X-Goog-Resource-State": "exists",
+                   "X-Goog-Resource-URI": channel["uri"], "X-Goog-Channel-Token": channel["token"],
+                   "Content-Length": "0"}
+        started = time.perf_counter()
+        answer = session.post(f"http://127.0.0.1:{self.port}{WEBHOOK}", headers=headers, data=b"", timeout=30)
+        return time.perf_counter() - started, answer.status_code
+
+    def load(self, senders, count, first_number, duplicate_every=0):
+        """``count`` notifications from ``senders`` concurrent senders; every ``duplicate_every``-th is sent twice."""
+        import requests
+
+        numbers = []
+        for n in range(count):
+            numbers.append(first_number + n)
+            if duplicate_every and n % duplicate_every == 0:
+                numbers.append(first_number + n)
+        local = threading.local()
+
+        def send(number):
+            if not hasattr(local, "session"):
+                local.session = requests.Session()
+                local.session.trust_env = False
+            return self.notify(local.session, number)
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=senders) as pool:
+            results = list(pool.map(send, numbers))
+        elapsed = time.perf_counter() - started
+        latencies = [r[0] * 1000 for r in results]
+        return {"sent": len(numbers), "duplicates": len(numbers) - count, "rate": len(numbers) / elapsed,
+                "p50": percentile(latencies, 50), "p99": percentile(latencies, 99), "max": max(latencies),
+                "non_2xx": sum(1 for r in results if not 200 <= r[1] < 300)}
+
+    # -- 3. edit -> job ------------------------------------------------------------------------------
+    def edit_to_job(self, edits):
+        rows = self.sql("SELECT l.event_id, l.job_id FROM fieldops_calendar_link l WHERE l.connection_id = %s "
+                        "AND l.state = 'in_sync' ORDER BY l.id LIMIT %s", (self.pushed["connection_id"], edits))
+        latencies = []
+        for n, (event_id, job_id) in enumerate(rows):
+            self.wait_quiet()
+            start = f"2027-06-{1 + n % 28:02d}T{7 + n % 10:02d}:15:00Z"
+            end = f"2027-06-{1 + n % 28:02d}T{8 + n % 10:02d}:45:00Z"
+            expected = start.replace("T", " ").rstrip("Z")
+            started = time.perf_counter()
+            self.control("person/edit", {"id": event_id, "fields": {"start": start, "end": end}})
+            deadline = started + 30
+            while time.perf_counter() < deadline:
+                value = self.sql("SELECT scheduled_date_start FROM fsm_order WHERE id = %s", (job_id,))[0][0]
+                if value and value.strftime("%Y-%m-%d %H:%M:%S") == expected:
+                    latencies.append(time.perf_counter() - started)
+                    break
+                time.sleep(0.01)
+            else:
+                latencies.append(float("inf"))
+        return latencies
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--jobs", type=int, default=1000)
+    parser.add_argument("--senders", default="1,10,50")
+    parser.add_argument("--per-level", type=int, default=300, help="notifications per load level")
+    parser.add_argument("--edits", type=int, default=20)
+    args = parser.parse_args(argv)
+    odoo, why = odoo_env.find_odoo()
+    if odoo is None:
+        sys.exit(f"this benchmark needs Odoo 18: {why}")
+    try:
+        import psycopg2  # noqa: F401
+        import requests  # noqa: F401
+    except ImportError:  # run again under Odoo's Python, which has both
+        os.execv(odoo.python, [odoo.python, os.path.abspath(__file__), *(argv or sys.argv[1:])])
+    home = tempfile.mkdtemp(prefix="fieldops-bench-")
+    bench = Bench(args, odoo, home)
+    try:
+        bench.start()
+        pushed = bench.push()
+        bench.serve()
+        levels = []
+        number = 10**6  # above the numbers Google's own deliveries use
+        for senders in [int(s) for s in args.senders.split(",")]:
+            say(f"webhook load: {args.per_level} notifications from {senders} concurrent sender(s)")
+            duplicates_before = bench.sql("SELECT count(*) FROM fieldops_calendar_notification "
+                                          "WHERE status = 'duplicate'")[0][0]
+            result = bench.load(senders, args.per_level, number, duplicate_every=10)
+            number += args.per_level
+            recorded = bench.sql("SELECT count(*) FROM fieldops_calendar_notification "
+                                 "WHERE status = 'duplicate'")[0][0] - duplicates_before
+            result["duplicates_that_acted"] = result["duplicates"] - recorded
+            levels.append((senders, result))
+            bench.wait_quiet()
+        say(f"calendar edit -> job, {args.edits} edits one after another")
+        latencies = bench.edit_to_job(args.edits)
+    finally:
+        bench.stop()
+
+    jobs = pushed["jobs"]
+    print(f"\nMachine: {os.cpu_count()} cores; senders, Odoo (one threaded server, queue_job runner with 2 "
+          "channels) and PostgreSQL share them.\n")
+    print(f"1. Push of {jobs} new jobs to Google (sandbox quota on: 600 calls / minute / user)")
+    rows = [
+        ("jobs in sync after the push", f"{pushed['in_sync']} / {jobs}"),
+        ("push wall time", f"{pushed['push_s']:.1f} s"),
+        ("  of which quota wait (Retry-After)", f"{pushed['quota_wait_s']:.1f} s "
+                                                 f"({pushed['quota_wait_s'] / pushed['push_s']:.0%}), "
+                                                 f"{pushed['push_runs']} job runs"),
+        ("  working time per job", f"{(pushed['push_s'] - pushed['quota_wait_s']) / jobs * 1000:.1f} ms"),
+        ("HTTP round trips per change (target <= 0.05)", f"{pushed['push_trips'] / jobs:.3f}"),
+        ("provider API calls per change (quota units)", f"{pushed['push_calls'] / jobs:.2f}"),
+        ("SQL queries per job, push", f"{pushed['push_queries'] / jobs:.1f}"),
+        ("SQL queries per job, creating it (trigger incl.)", f"{pushed['create_queries'] / jobs:.1f}"),
+        *[(f"echo: {k} (target 0)", str(v)) for k, v in pushed["echo"].items()],
+    ]
+    width = max(len(r[0]) for r in rows)
+    for name, value in rows:
+        print(f"  {name:<{width}}  {value}")
+    print("\n2. Webhook acknowledgement latency (Google notifications, verified, recorded, pull enqueued)")
+    print(f"  {'senders':>7} {'sent':>5} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'non-2xx':>7} "
+          f"{'dup sent':>8} {'dup acted':>9}")
+    for senders, r in levels:
+        print(f"  {senders:>7} {r['sent']:>5} {r['rate']:>7.0f} {r['p50']:>7.1f} {r['p99']:>7.1f} {r['max']:>7.1f} "
+              f"{r['non_2xx']:>7} {r['duplicates']:>8} {r['duplicates_that_acted']:>9}")
+    print("  targets: p99 < 100 ms at 10 senders; every answer < 3000 ms at 50; duplicates that acted = 0")
+    finite = [x for x in latencies if x != float("inf")]
+    print("\n3. Calendar edit -> job updated (watch channel, webhook, queue_job runner, pull)")
+    if finite:
+        print(f"  edits {len(latencies)}, reached the job {len(finite)}; p50 {statistics.median(finite):.2f} s, "
+              f"p95 {percentile(finite, 95):.2f} s, max {max(finite):.2f} s (target p95 < 2 s)")
+    else:
+        print("  no edit reached its job within 30 s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
