@@ -36,6 +36,11 @@
         "demo/demo_jobs.xml",
         "demo/demo_connections.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "fieldops_calendar_sync/static/tests/tours/*.js",
+        ],
+    },
     "uninstall_hook": "uninstall_hook",
     "installable": True,
     "application": False,

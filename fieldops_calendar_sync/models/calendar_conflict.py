@@ -1,6 +1,7 @@
 """A job whose job and calendar both changed since the last sync: held for a person to decide."""
 
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 
 FIELD_LABELS = {
     "start": "Start",
@@ -100,6 +101,34 @@ class CalendarConflict(models.Model):
             "target": "new",
             "context": {"default_conflict_id": self.id},
         }
+
+    # -- bulk actions for the simple cases -------------------------------------------
+    def action_bulk_keep_job(self):
+        """Settle the selected field conflicts with the job's values (deletions need a person)."""
+        return self._bulk_settle("job")
+
+    def action_bulk_take_calendar(self):
+        """Settle the selected field conflicts with the calendar's values (deletions need a person)."""
+        return self._bulk_settle("calendar")
+
+    def _bulk_settle(self, side):
+        simple = self.filtered(lambda c: c.state == "open" and c.kind == "fields")
+        if not simple:
+            raise UserError(_("Select open conflicts where both sides changed; calendar deletions and settled "
+                              "conflicts are reviewed one by one."))
+        Review = self.env["fieldops.calendar.conflict.review"]
+        for conflict in simple:
+            review = Review.with_context(default_conflict_id=conflict.id).create({})
+            review.line_ids.write({"choice": side})
+            review.action_confirm()
+        skipped = len(self) - len(simple)
+        message = _("%(done)s conflict(s) settled with the %(side)s's values.", done=len(simple),
+                    side=_("job") if side == "job" else _("calendar"))
+        if skipped:
+            message += " " + _("%s left for review one by one (deletions or already settled).", skipped)
+        return {"type": "ir.actions.client", "tag": "display_notification",
+                "params": {"message": message, "type": "success" if not skipped else "warning", "sticky": False,
+                           "next": {"type": "ir.actions.act_window_close"}}}
 
     def _refresh_job_side(self):
         """Show the job's current values and bump the revision, so a review against stale values is refused."""

@@ -124,3 +124,37 @@ class TestConflictReview(SandboxCase):
             self.make_jsonrpc_request("/web/dataset/call_kw/fieldops.calendar.conflict/read", {
                 "model": "fieldops.calendar.conflict", "method": "read", "args": [[conflict.id], ["state"]],
                 "kwargs": {}})
+
+    def test_bulk_take_the_calendar_values_settles_field_conflicts_and_leaves_deletions(self):
+        conflict = self._make_notes_conflict()
+        other = self.env["fsm.order"].create({
+            "location_id": self.env.ref("fieldservice.location_1").id, "team_id": self.team.id,
+            "scheduled_date_start": datetime(2026, 12, 22, 9, 0), "scheduled_date_end": datetime(2026, 12, 22, 10, 0)})
+        run_job(self, self.connection, "_job_push")
+        self.emulator.person_delete(other.calendar_link_ids.event_id)
+        run_job(self, self.connection, "_job_pull")
+        deletion = other.calendar_conflict_ids.filtered(lambda c: c.state == "open")
+        self.assertEqual(deletion.kind, "deletion")
+        selected = (conflict | deletion).with_user(self.reviewer)
+        answer = selected.action_bulk_take_calendar()
+        self.assertIn("1 left for review", answer["params"]["message"])
+        self.assertEqual((conflict.state, deletion.state), ("resolved", "open"))
+        self.assertEqual(conflict.resolved_by_id, self.reviewer)
+        self.assertIn("Calendar notes", self.job.description)
+        run_job(self, self.connection, "_job_push")
+        self.assertEqual(self._event()["description"].splitlines()[0], "Calendar notes")
+
+    def test_bulk_keep_the_job_values(self):
+        conflict = self._make_notes_conflict()
+        conflict.with_user(self.reviewer).action_bulk_keep_job()
+        self.assertEqual(conflict.state, "resolved")
+        run_job(self, self.connection, "_job_push")
+        self.assertEqual(self._event()["description"].splitlines()[0], "Job notes")
+
+    def test_bulk_action_with_nothing_simple_selected_says_so(self):
+        self.emulator.person_delete(self.link.event_id)
+        run_job(self, self.connection, "_job_pull")
+        deletion = self.job.calendar_conflict_ids.filtered(lambda c: c.state == "open")
+        with self.assertRaisesRegex(UserError, "one by one"):
+            deletion.with_user(self.reviewer).action_bulk_keep_job()
+        self.assertEqual(deletion.state, "open")
