@@ -125,12 +125,13 @@ class CalendarConflictReviewLine(models.TransientModel):
     review_id = fields.Many2one("fieldops.calendar.conflict.review", required=True, ondelete="cascade")
     field_name = fields.Char(required=True)
     label = fields.Char(compute="_compute_label")
-    base_value = fields.Char(string="Last synced", readonly=True)
-    job_value = fields.Char(string="Job", readonly=True)
-    calendar_value = fields.Char(string="Calendar", readonly=True)
+    # Text, not Char: the table shows whole notes side by side, wrapped, instead of cutting them off
+    base_value = fields.Text(string="Last synced", readonly=True)
+    job_value = fields.Text(string="Job", readonly=True)
+    calendar_value = fields.Text(string="Calendar", readonly=True)
     choice = fields.Selection(CHOICES, required=True, default="job")
     custom_datetime = fields.Datetime(string="Your date and time")
-    custom_text = fields.Char(string="Your text")
+    custom_text = fields.Text(string="Your text")
 
     @api.depends("field_name")
     def _compute_label(self):
