@@ -196,15 +196,25 @@ class GoogleEmulator:
         event.update(self._person_fields(fields))
         return self._store(cal, event, created=True)["id"]
 
+    def person_create_series(self, account, fields, rrule):
+        """A person creates a recurring event (``rrule`` like "FREQ=DAILY;COUNT=5"); returns the series id."""
+        return self.person_create(account, dict(fields, recurrence=[f"RRULE:{rrule}"]))
+
     def person_edit(self, event_id, fields, account=None):
+        """Edit an event, a whole series (its id), or one occurrence (which becomes an exception)."""
         cal, event = self._find(event_id, account)
         event = dict(event)
         event.update(self._person_fields(fields))
         return self._store(cal, event)
 
     def person_delete(self, event_id, account=None):
+        """Delete an event, a whole series, or one occurrence (a cancelled exception)."""
         cal, event = self._find(event_id, account)
         self._store(cal, dict(event, status="cancelled"))
+
+    def occurrence_ids(self, series_id, account=None):
+        cal, master = self._find(series_id, account)
+        return [i["id"] for i in self._instances(cal, master)]
 
     def expire_sync_tokens(self, account=None):
         with self.lock:
@@ -249,14 +259,20 @@ class GoogleEmulator:
                 out[key] = {"dateTime": value if isinstance(value, str) else _rfc3339(value), "timeZone": "UTC"}
             elif key == "title":
                 out["summary"] = value
-            elif key in ("description", "location", "summary", "status"):
+            elif key in ("description", "location", "summary", "status", "recurrence"):
                 out[key] = value
         return out
 
     def _find(self, event_id, account=None):
         with self.lock:
             for cal in self.calendars.values():
-                if event_id in cal.events and (account is None or cal.owner == account):
+                if account is not None and cal.owner != account:
+                    continue
+                if event_id in cal.events:
+                    return cal, cal.events[event_id]
+                instance = self._virtual_instance(cal, event_id)
+                if instance is not None:  # an occurrence a person touches becomes an exception
+                    cal.events[event_id] = dict(instance, sequence=0)
                     return cal, cal.events[event_id]
         raise KeyError(event_id)
 
@@ -426,10 +442,14 @@ class GoogleEmulator:
             raise ApiError(404, "notFound", "Not Found")
         return event
 
-    def _instances(self, cal, master):
-        """The occurrences of a series as the API shows them with singleEvents=true (exceptions included)."""
+    def _instances(self, cal, master, cancelled_too=False):
+        """The occurrences of a series as the API shows them with singleEvents=true (exceptions included).
+
+        A deleted series has none, except in an incremental sync (``cancelled_too``), which
+        reports each of its occurrences cancelled.
+        """
         rule = _parse_rrule(master.get("recurrence"))
-        if rule is None or master.get("status") == "cancelled":
+        if rule is None or (master.get("status") == "cancelled" and not cancelled_too):
             return []
         step, count, until = rule
         start, end = _when(master["start"]), _when(master["end"])
@@ -440,7 +460,8 @@ class GoogleEmulator:
                 break
             instance_id = _instance_id(master["id"], moment)
             if instance_id in cal.events:  # an exception (edited or cancelled occurrence)
-                out.append(cal.events[instance_id])
+                exception = cal.events[instance_id]
+                out.append(dict(exception, status="cancelled") if master.get("status") == "cancelled" else exception)
                 continue
             out.append({**{k: v for k, v in master.items() if k not in ("recurrence", "id", "etag")},
                         "id": instance_id, "etag": master["etag"], "recurringEventId": master["id"],
@@ -488,7 +509,7 @@ class GoogleEmulator:
                 expanded = []
                 for item in items:
                     if item.get("recurrence"):
-                        expanded += [i for i in self._instances(cal, item)
+                        expanded += [i for i in self._instances(cal, item, cancelled_too=bool(sync_token))
                                      if sync_token or i.get("status") != "cancelled"]
                     elif not item.get("recurringEventId") or sync_token:
                         expanded.append(item)

@@ -171,15 +171,47 @@ class MicrosoftEmulator:
         event.update(self._person_fields(fields))
         return self._save_event(account, event, created=True)["id"]
 
+    def person_create_series(self, account, fields, rrule):
+        """A person creates a recurring event (``rrule`` like "FREQ=DAILY;COUNT=5"); returns the series id."""
+        rule = dict(part.split("=", 1) for part in rrule.split(";"))
+        start = fields["start"] if isinstance(fields["start"], datetime) else \
+            datetime.fromisoformat(fields["start"].replace("Z", "+00:00"))
+        recurrence = {"pattern": {"type": rule["FREQ"].lower(), "interval": int(rule.get("INTERVAL", 1))},
+                      "range": {"type": "numbered", "numberOfOccurrences": int(rule["COUNT"]),
+                                "startDate": start.strftime("%Y-%m-%d")}}
+        if rule["FREQ"] == "WEEKLY":
+            recurrence["pattern"]["daysOfWeek"] = [start.strftime("%A").lower()]
+        event = {"id": "AAMk" + secrets.token_urlsafe(24), "transactionId": None, "type": "seriesMaster",
+                 "recurrence": recurrence}
+        event.update(self._person_fields(fields))
+        return self._save_event(account, event, created=True)["id"]
+
     def person_edit(self, event_id, fields, account=None):
+        """Edit an event, a whole series (its id), or one occurrence (which becomes an exception)."""
         account = account or self._owner(event_id)
-        event = dict(self.mailboxes[account][event_id])
+        event = dict(self._person_target(account, event_id))
         event.update(self._person_fields(fields))
         return self._save_event(account, event)
 
     def person_delete(self, event_id, account=None):
+        """Delete an event, a whole series, or one occurrence."""
         account = account or self._owner(event_id)
+        self._person_target(account, event_id)
         self._delete_event(account, event_id)
+
+    def _person_target(self, account, event_id):
+        box = self.mailboxes.setdefault(account, {})
+        if event_id not in box:
+            occurrence = self._occurrence(account, event_id)
+            if occurrence is None:
+                raise KeyError(event_id)
+            box[event_id] = dict(occurrence, type="exception")
+        return box[event_id]
+
+    def occurrence_ids(self, series_id, account=None):
+        account = account or self._owner(series_id)
+        master = self.mailboxes[account][series_id]
+        return [o["id"] for o in _occurrences(master)]
 
     def expire_delta_tokens(self, account=None):
         with self.lock:
@@ -246,7 +278,7 @@ class MicrosoftEmulator:
 
     def _owner(self, event_id):
         for account, box in self.mailboxes.items():
-            if event_id in box:
+            if event_id in box or event_id.rpartition("_")[0] in box:  # an event, or an occurrence of a series
                 return account
         raise KeyError(event_id)
 
@@ -272,7 +304,14 @@ class MicrosoftEmulator:
     def _delete_event(self, account, event_id):
         with self.lock:
             removed = self.mailboxes[account].pop(event_id)
-            if removed.get("seriesMasterId"):
+            if removed.get("recurrence"):
+                # the series goes with its occurrences and exceptions: calendarView delta reports each removed
+                occurrence_ids = [o["id"] for o in _occurrences(removed)]
+                for occurrence_id in occurrence_ids:
+                    self.mailboxes[account].pop(occurrence_id, None)
+                self.mailboxes[account][event_id] = {"id": event_id, "@deleted": True,
+                                                     "@occurrences": occurrence_ids}
+            elif removed.get("seriesMasterId"):
                 self.mailboxes[account][event_id] = {"id": event_id, "@deleted": True,
                                                      "seriesMasterId": removed["seriesMasterId"]}
             self.changes.setdefault(account, {})[event_id] = next(self.seq)
@@ -569,6 +608,8 @@ class MicrosoftEmulator:
                 if event is not None and event.get("recurrence"):
                     # calendarView shows a series as its occurrences (exceptions stand for themselves)
                     candidates = [box.get(o["id"], o) for o in _occurrences(event)]
+                elif event is not None and event.get("@occurrences"):  # a deleted series
+                    candidates = [{"id": o, "@deleted": True} for o in event["@occurrences"]]
                 else:
                     candidates = [event if event is not None else {"id": event_id, "@deleted": True}]
                 for candidate in candidates:
