@@ -73,6 +73,7 @@ def plan_merge(link: LinkRecord, job: JobValues, remote: dict) -> MergePlan:
                          if all(local[f] == remote[f] for f in SYNCED_FIELDS) else None)
     outcome = merge.three_way({f: base.get(f) for f in SYNCED_FIELDS}, {f: local[f] for f in SYNCED_FIELDS},
                               {f: remote[f] for f in SYNCED_FIELDS})
+    outcome = _keep_held_in_review(outcome, from_base(link.held) or {}, base, local, remote)
     new_base = dict(base)
     new_base.update(outcome.agreed)
     pushonly = tuple(f for f in PUSH_ONLY_FIELDS if remote[f] != base.get(f, remote[f]))
@@ -80,3 +81,22 @@ def plan_merge(link: LinkRecord, job: JobValues, remote: dict) -> MergePlan:
         local[f] != base.get(f) for f in PUSH_ONLY_FIELDS)
     return MergePlan(apply=outcome.to_local, needs_push=needs_push, conflicts=outcome.conflicts,
                      new_base=new_base, pushonly_edits=pushonly)
+
+
+def _keep_held_in_review(outcome, held, base, local, remote):
+    """A field in an open conflict stays in review, with the newest values, until a person settles it.
+
+    Without this, either side editing the field back to the last agreed value would read
+    as "this side did not change" and the other side would silently win, losing that
+    edit (both found by the state machine). Only both sides agreeing settles a held
+    field without a person.
+    """
+    reopened = {f for f in held if f in remote and remote[f] != local[f] and f not in outcome.conflicts}
+    if not reopened:
+        return outcome
+    return merge.MergeOutcome(
+        to_local={f: v for f, v in outcome.to_local.items() if f not in reopened},
+        to_remote={f: v for f, v in outcome.to_remote.items() if f not in reopened},
+        agreed={f: v for f, v in outcome.agreed.items() if f not in reopened},
+        conflicts={**outcome.conflicts, **{f: (base.get(f), local[f], remote[f]) for f in reopened}},
+    )

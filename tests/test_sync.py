@@ -94,6 +94,41 @@ def test_both_sides_change_the_same_field_opens_a_conflict_and_writes_neither(wo
     assert the_event(world, 1).data.description == "Calendar notes"
 
 
+@pytest.mark.parametrize("reverting_side", ["calendar", "job"])
+def test_a_side_going_back_to_the_agreed_value_during_a_conflict_keeps_it_in_review(world, reverting_side):
+    """Found by the state machine: the revert read as "no change" and the other side silently won."""
+    world.add_job(1, make_job(1, notes="Agreed"))
+    settle(world)
+    calendar = world.calendars["google"]
+    calendar.person_edit(the_event(world, 1).id, description="Calendar notes")
+    world.edit_job(1, notes="Job notes")
+    settle(world)
+    assert world.link_of(1).state == "conflict"
+    if reverting_side == "calendar":
+        calendar.person_edit(the_event(world, 1).id, description="Agreed")
+    else:
+        world.edit_job(1, notes="Agreed")
+    settle(world)
+    link = world.link_of(1)
+    assert link.state == "conflict", "still for a person to settle"
+    expected = ("Job notes", "Agreed") if reverting_side == "calendar" else ("Agreed", "Calendar notes")
+    if reverting_side == "calendar":  # (a job edit refreshes the review in the addon, on write)
+        assert world.stores["google"].conflict_of(link.key).fields["notes"][1:] == expected, "the newest values"
+    assert world.job(1).notes == expected[0]
+    assert the_event(world, 1).data.description.splitlines()[0] == expected[1]
+
+
+def test_a_conflict_settles_by_itself_when_the_calendar_comes_to_agree_with_the_job(world):
+    world.add_job(1, make_job(1, notes="Agreed"))
+    settle(world)
+    world.calendars["google"].person_edit(the_event(world, 1).id, description="Calendar notes")
+    world.edit_job(1, notes="Job notes")
+    settle(world)
+    world.calendars["google"].person_edit(the_event(world, 1).id, description="Job notes")
+    settle(world)
+    assert world.link_of(1).state == "in_sync" and world.link_of(1).held is None
+
+
 def test_different_fields_changed_on_each_side_both_flow(world):
     world.add_job(1, make_job(1))
     settle(world)
