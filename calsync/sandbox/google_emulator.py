@@ -201,16 +201,33 @@ class GoogleEmulator:
         return self.person_create(account, dict(fields, recurrence=[f"RRULE:{rrule}"]))
 
     def person_edit(self, event_id, fields, account=None):
-        """Edit an event, a whole series (its id), or one occurrence (which becomes an exception)."""
+        """Edit an event, a whole series (its id), or one occurrence (which becomes an exception).
+
+        A series edit reaches its exceptions too, for each field an exception did not change itself.
+        """
         cal, event = self._find(event_id, account)
+        before = dict(event)
         event = dict(event)
         event.update(self._person_fields(fields))
-        return self._store(cal, event)
+        stored = self._store(cal, event)
+        if before.get("recurrence"):
+            changed = {k: v for k, v in event.items() if k not in ("start", "end") and before.get(k) != v}
+            prefix = f"{event_id}_"
+            for exception_id in [i for i in list(cal.events) if i.startswith(prefix)]:
+                exception = cal.events[exception_id]
+                inherited = {k: v for k, v in changed.items() if exception.get(k) == before.get(k)}
+                if inherited and exception.get("status") != "cancelled":
+                    self._store(cal, dict(exception, **inherited))
+        return stored
 
     def person_delete(self, event_id, account=None):
-        """Delete an event, a whole series, or one occurrence (a cancelled exception)."""
+        """Delete an event, a whole series (its exceptions too), or one occurrence (a cancelled exception)."""
         cal, event = self._find(event_id, account)
         self._store(cal, dict(event, status="cancelled"))
+        if event.get("recurrence"):
+            for exception_id in [i for i in list(cal.events) if i.startswith(f"{event_id}_")]:
+                if cal.events[exception_id].get("status") != "cancelled":
+                    self._store(cal, dict(cal.events[exception_id], status="cancelled"))
 
     def occurrence_ids(self, series_id, account=None):
         cal, master = self._find(series_id, account)

@@ -22,6 +22,7 @@ import hashlib
 import itertools
 import json
 import random
+import re
 import secrets
 import threading
 import time
@@ -93,6 +94,16 @@ def _occurrences(master):
                     "start": {"dateTime": _iso(moment), "timeZone": "UTC"},
                     "end": {"dateTime": _iso(moment + (end - start)), "timeZone": "UTC"}})
     return out
+
+
+def _same(key, mine, series):
+    """An exception kept the series' value of ``key`` (a body counts by its text, HTML or not)."""
+    if key == "body" and isinstance(mine, dict) and isinstance(series, dict):
+        def text(body):
+            return " ".join(re.sub(r"<[^>]+>", " ", body.get("content") or "").split())
+
+        return text(mine) == text(series)
+    return mine == series
 
 
 class MicrosoftEmulator:
@@ -189,9 +200,21 @@ class MicrosoftEmulator:
     def person_edit(self, event_id, fields, account=None):
         """Edit an event, a whole series (its id), or one occurrence (which becomes an exception)."""
         account = account or self._owner(event_id)
-        event = dict(self._person_target(account, event_id))
+        before = dict(self._person_target(account, event_id))
+        event = dict(before)
         event.update(self._person_fields(fields))
-        return self._save_event(account, event)
+        stored = self._save_event(account, event)
+        if before.get("recurrence"):  # a series edit reaches its exceptions, for fields they did not change
+            changed = {k: v for k, v in event.items()
+                       if k not in ("start", "end", "recurrence") and not k.startswith("@") and before.get(k) != v
+                       and k not in ("changeKey", "lastModifiedDateTime", "@odata.etag")}
+            box = self.mailboxes[account]
+            for exception_id in [i for i in list(box) if i.startswith(f"{event_id}_")]:
+                exception = box[exception_id]
+                inherited = {k: v for k, v in changed.items() if _same(k, exception.get(k), before.get(k))}
+                if inherited and not exception.get("@deleted"):
+                    self._save_event(account, dict(exception, **inherited))
+        return stored
 
     def person_delete(self, event_id, account=None):
         """Delete an event, a whole series, or one occurrence."""

@@ -9,3 +9,4 @@ from . import test_conflict_review
 from . import test_real_commits
 from . import test_real_channels
 from . import test_conflict_tour
+from . import test_recurring

@@ -90,8 +90,9 @@ class OdooLinkStore(LinkStore):
         return self._record(link) if link else None
 
     def link_by_event_id(self, event_id):
-        link = self.Link.search(self._domain(("event_id", "=", event_id)), order="state = 'tombstone', id",
-                                limit=1)
+        links = self.Link.search(self._domain(("event_id", "=", event_id)), order="id")
+        # a live link before a tombstone of the same event (Odoo's order clause takes field names only)
+        link = links.filtered(lambda candidate: candidate.state != "tombstone")[:1] or links[:1]
         return self._record(link) if link else None
 
     def pending_links(self):
