@@ -76,7 +76,8 @@ class Bench:
                               http_port=self.port, extra={
                                   "fieldops_calendar_sync_key": base64.urlsafe_b64encode(os.urandom(32)).decode(),
                                   "fieldops_calendar_sync_sandbox": self.info_path,
-                                  "dbfilter": f"^{DB}$", "workers": "0", "log_level": "warn",
+                                  "dbfilter": f"^{DB}$", "workers": str(self.args.workers), "log_level": "warn",
+                                  "max_cron_threads": "1", "limit_time_real": "600",
                               })
         say("creating the database (Odoo, fieldservice, queue_job, the addon with demo data)")
         subprocess.run([*self.odoo.odoo_bin, "-c", self.config, "-d", DB, "-i", "fieldops_calendar_sync",
@@ -128,7 +129,7 @@ class Bench:
 
     # -- 2. webhook acknowledgements -----------------------------------------------------------------
     def serve(self):
-        say("starting one threaded Odoo server with queue_job's runner")
+        say(f"starting the Odoo server ({self.args.workers or 'threaded, no'} workers) with queue_job's runner")
         log = open(os.path.join(self.home, "odoo.log"), "w")  # noqa: SIM115
         self.procs.append(subprocess.Popen([*self.odoo.odoo_bin, "-c", self.config, "-d", DB],
                                            stdout=log, stderr=subprocess.STDOUT, env=odoo_env.process_env()))
@@ -227,6 +228,8 @@ def main(argv=None):
     parser.add_argument("--senders", default="1,10,50")
     parser.add_argument("--per-level", type=int, default=300, help="notifications per load level")
     parser.add_argument("--edits", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=0,
+                        help="Odoo HTTP worker processes (0: one threaded process, as bin/run)")
     args = parser.parse_args(argv)
     odoo, why = odoo_env.find_odoo()
     if odoo is None:
@@ -261,8 +264,9 @@ def main(argv=None):
         bench.stop()
 
     jobs = pushed["jobs"]
-    print(f"\nMachine: {os.cpu_count()} cores; senders, Odoo (one threaded server, queue_job runner with 2 "
-          "channels) and PostgreSQL share them.\n")
+    server = f"one prefork server with {args.workers} HTTP workers" if args.workers else "one threaded server"
+    print(f"\nMachine: {os.cpu_count()} cores; senders, Odoo ({server}, queue_job runner with 2 channels) and "
+          "PostgreSQL share them.\n")
     print(f"1. Push of {jobs} new jobs to Google (sandbox quota on: 600 calls / minute / user)")
     rows = [
         ("jobs in sync after the push", f"{pushed['in_sync']} / {jobs}"),

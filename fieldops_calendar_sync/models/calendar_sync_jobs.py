@@ -61,9 +61,12 @@ class CalendarConnection(models.Model):
                 continue
             if not from_webhook and not connection.pull_requested:
                 connection.sudo().pull_requested = True
+            key = f"fieldops-calendar-pull{'-full' if full else ''}-{connection.id}"
+            if from_webhook and connection._pull_waiting(key):
+                continue  # a burst of notifications: the pull already waiting will read them all
             connection._job_env().with_delay(
                 channel=CHANNEL,
-                identity_key=f"fieldops-calendar-pull{'-full' if full else ''}-{connection.id}",
+                identity_key=key,
                 max_retries=MAX_ATTEMPTS,
                 description=_("Pull calendar %s", connection.name),
             )._job_pull(full=full)
@@ -287,6 +290,12 @@ class CalendarConnection(models.Model):
                 "mail.mail_activity_data_todo", summary=summary, note=note or self.error_help,
                 user_id=self.responsible_user_id.id,
             )
+
+    def _pull_waiting(self, key):
+        """A pull with this identity is queued and not started: one cheap query on the webhook's hot path."""
+        self.env.cr.execute("SELECT 1 FROM queue_job WHERE identity_key = %s AND state IN ('pending', 'enqueued') "
+                            "LIMIT 1", (key,))
+        return bool(self.env.cr.fetchone())
 
     def _owes_push(self):
         """Some link waits to be pushed (a count, not a read of every link)."""

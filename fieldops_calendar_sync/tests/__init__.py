@@ -10,3 +10,4 @@ from . import test_real_commits
 from . import test_real_channels
 from . import test_conflict_tour
 from . import test_recurring
+from . import test_time_zones
