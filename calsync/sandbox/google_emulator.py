@@ -278,6 +278,8 @@ class GoogleEmulator:
                 out["summary"] = value
             elif key in ("description", "location", "summary", "status", "recurrence"):
                 out[key] = value
+            elif key == "all_day":  # (first day, day after the last), as a person picks "all day"
+                out["start"], out["end"] = {"date": str(value[0])}, {"date": str(value[1])}
         return out
 
     def _find(self, event_id, account=None):

@@ -297,6 +297,10 @@ class MicrosoftEmulator:
                 out["body"] = {"contentType": "html", "content": f"<html><body><p>{value}</p></body></html>"}
             elif key == "location":
                 out["location"] = {"displayName": value}
+            elif key == "all_day":  # (first day, day after the last), as a person ticks "all day"
+                out["isAllDay"] = True
+                out["start"] = {"dateTime": f"{value[0]}T00:00:00.0000000", "timeZone": "UTC"}
+                out["end"] = {"dateTime": f"{value[1]}T00:00:00.0000000", "timeZone": "UTC"}
         return out
 
     def _owner(self, event_id):

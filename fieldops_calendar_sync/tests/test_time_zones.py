@@ -44,6 +44,24 @@ class TimeZoneTests:
                 self.assertEqual([r for r in self.emulator.requests_log()[mark:] if r["method"] in WRITES], [])
                 self.assertEqual(link.state, "in_sync")
 
+    def test_an_event_made_all_day_in_the_calendar_spans_the_whole_day(self):
+        job = self.env["fsm.order"].create({
+            "location_id": self.env.ref("fieldservice.location_1").id, "team_id": self.team.id,
+            "scheduled_date_start": datetime(2027, 1, 12, 9, 0), "scheduled_date_end": datetime(2027, 1, 12, 11, 0)})
+        run_job(self, self.connection, "_job_push")
+        link = job.calendar_link_ids
+        self.emulator.person_edit(link.event_id, {"all_day": ("2027-01-12", "2027-01-13")}, account=self.account)
+        run_job(self, self.connection, "_job_pull")
+        # the documented rule: from 00:00 of the day to 00:00 of the next, in the calendar's zone (UTC here)
+        self.assertEqual((job.scheduled_date_start, job.scheduled_date_end),
+                         (datetime(2027, 1, 12, 0, 0), datetime(2027, 1, 13, 0, 0)))
+        self.assertEqual(link.state, "in_sync")
+        mark = len(self.emulator.requests_log())
+        run_job(self, self.connection, "_job_push")
+        run_job(self, self.connection, "_job_pull")
+        self.assertEqual([r for r in self.emulator.requests_log()[mark:] if r["method"] in WRITES], [],
+                         "the all-day event is not rewritten as a timed one")
+
 
 @tagged("post_install", "-at_install")
 class TestTimeZonesGoogle(TimeZoneTests, SandboxCase):
