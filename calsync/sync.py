@@ -15,7 +15,7 @@ tests call them with ``MemoryStore``. Rules:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from .errors import (
     InvalidEvent,
@@ -227,7 +227,7 @@ def pull(provider: CalendarProvider, store: LinkStore, *, allow_calendar_cancel:
             continue
         matched.append((link, remote))
     deletions = [(link, remote) for link, remote in matched
-                 if remote.deleted and link.version != remote.version and not _deletion_under_review(link)]
+                 if remote.deleted and link.version != remote.version and not deletion_under_review(link)]
     if deletions:  # counting every link is not free: only when something would be deleted
         guard.check(len(deletions), store.count_links())
 
@@ -239,7 +239,7 @@ def pull(provider: CalendarProvider, store: LinkStore, *, allow_calendar_cancel:
     return report
 
 
-def _deletion_under_review(link) -> bool:
+def deletion_under_review(link) -> bool:
     return link.state == "conflict" and link.base is None and not link.held
 
 
@@ -256,16 +256,22 @@ def _vanished(provider, store, listed_ids):
     return gone
 
 
-def _match(store, remote: RemoteEvent) -> LinkRecord | None:
+def find_link(store, remote: RemoteEvent) -> LinkRecord | None:
+    """The live link an event belongs to, changing nothing (the dry run uses this too)."""
     link = store.link_by_identity(remote.identity) if remote.identity else None
     if link is None:
         link = store.link_by_event_id(remote.id)
     if link is None or not link.live:
         return None  # not ours, or a tombstone: a stale copy never recreates a job
-    if link.event_id is None:
-        link.event_id = remote.id  # created before a crash lost our commit: bind it now
-    elif link.event_id != remote.id:
+    if link.event_id is not None and link.event_id != remote.id:
         return None
+    return link
+
+
+def _match(store, remote: RemoteEvent) -> LinkRecord | None:
+    link = find_link(store, remote)
+    if link is not None and link.event_id is None:
+        link.event_id = remote.id  # created before a crash lost our commit: bind it now
     return link
 
 
@@ -385,32 +391,4 @@ def resolve_conflict(store: LinkStore, link: LinkRecord, values: dict | None = N
     store.save_link(link)
 
 
-def preview(provider: CalendarProvider, store: LinkStore) -> dict:
-    """What the next push and pull would do, counted, writing nothing on either side."""
-    counts = {"create": 0, "update": 0, "delete": 0, "apply": 0, "conflict": 0}
-    for link in store.pending_links():
-        plan = plan_push(link, store.job_values(link))
-        if plan.op is not None:
-            counts[plan.op.kind.value] += 1
-    try:
-        changes = provider.list_changes(store.get_cursor())
-    except SyncTokenExpired:
-        changes = provider.list_changes(None)
-    for remote in changes.events:
-        link = _match(store, replace(remote))
-        if link is None or remote.version == link.version:
-            continue
-        job = store.job_values(link)
-        if remote.deleted or job is None:
-            counts["conflict" if remote.deleted else "delete"] += 1
-            continue
-        try:
-            plan = plan_merge(link, job, event_values(remote))
-        except InvalidEvent:
-            continue
-        counts["conflict"] += bool(plan.conflicts)
-        counts["apply"] += bool(plan.apply)
-    return counts
-
-
-__all__ = ["PullReport", "PushReport", "SyncError", "preview", "pull", "push", "resolve_conflict"]
+__all__ = ["PullReport", "PushReport", "SyncError", "pull", "push", "resolve_conflict"]
