@@ -30,9 +30,10 @@ class PreviewRow:
     fields: tuple = ()
 
 
-def preview(provider: CalendarProvider, store: LinkStore) -> list[PreviewRow]:
+def preview(provider: CalendarProvider, store: LinkStore, full: bool = False) -> list[PreviewRow]:
+    """``full``: as a full resync would read the calendar (the whole listing, matched back to links)."""
     try:
-        changes = provider.list_changes(store.get_cursor())
+        changes = provider.list_changes(None if full else store.get_cursor())
     except SyncTokenExpired:
         changes = provider.list_changes(None)
     rows, changed_remotely = [], set()

@@ -29,6 +29,7 @@
         "views/res_config_settings_views.xml",
         "views/oauth_templates.xml",
         "wizard/conflict_review_views.xml",
+        "wizard/sync_preview_views.xml",
         "views/menus.xml",
     ],
     "demo": [

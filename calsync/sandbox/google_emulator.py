@@ -381,8 +381,21 @@ class GoogleEmulator:
         return entry["account"]
 
     def api(self, method, path, query, headers, body):
-        """One Calendar API call: returns (status, body dict or None, extra headers)."""
-        self.log.append({"method": method, "path": path, "query": dict(query), "time": time.time()})
+        """One Calendar API call: returns (status, body dict or None, extra headers).
+
+        Logged with the status it answered, so tests can tell writes that took effect from refused ones.
+        """
+        entry = {"method": method, "path": path, "query": dict(query), "time": time.time()}
+        self.log.append(entry)
+        try:
+            result = self._api(method, path, query, headers, body)
+        except ApiError as exc:
+            entry["status"] = exc.status
+            raise
+        entry["status"] = result[0]
+        return result
+
+    def _api(self, method, path, query, headers, body):
         fault = self.faults.take(path)
         apply_then_fail = False
         if fault:

@@ -505,7 +505,18 @@ class MicrosoftEmulator:
                 self.in_flight[account] -= 1
 
     def graph(self, method, path, query, headers, body):
-        self.log.append({"method": method, "path": path, "query": dict(query), "time": time.time()})
+        """One Graph call, logged with the status it answered (tests tell effective writes from refused ones)."""
+        entry = {"method": method, "path": path, "query": dict(query), "time": time.time()}
+        self.log.append(entry)
+        try:
+            result = self._graph(method, path, query, headers, body)
+        except GraphError as exc:
+            entry["status"] = exc.status
+            raise
+        entry["status"] = result[0]
+        return result
+
+    def _graph(self, method, path, query, headers, body):
         fault = self.faults.take(path)
         if fault:
             if fault["kind"] == "rate_limit":

@@ -89,6 +89,18 @@ class CalendarConnection(models.Model):
             connection._enqueue_pull(full=True)
         return True
 
+    def action_preview_sync(self, full=False):
+        """Show what the next sync (or a full resync) would do, job by job, before doing it."""
+        self.ensure_one()
+        if not self._is_connected():
+            raise UserError(_("Connect the calendar first: the preview reads its events."))
+        wizard = self.env["fieldops.calendar.sync.preview"]._build(self, full=full)
+        return {"type": "ir.actions.act_window", "name": _("Preview sync"), "res_model": wizard._name,
+                "res_id": wizard.id, "view_mode": "form", "target": "new"}
+
+    def action_preview_full_resync(self):
+        return self.action_preview_sync(full=True)
+
     def action_confirm_held_pull(self):
         """The admin confirmed the deletions the mass-deletion guard held: pull again, applying them."""
         for connection in self.filtered(lambda c: c.state == "review"):

@@ -1,1 +1,2 @@
 from . import conflict_review
+from . import sync_preview
