@@ -46,8 +46,10 @@ def plan_push(link: LinkRecord, job: JobValues | None, invite_attendees: bool = 
     data = job_to_event(job, invite_attendees)
     if not link.event_id:
         return PushPlan(WriteOp(OpKind.CREATE, identity=link.identity, data=data), values=values)
-    if base is not None and all(base.get(f) == values[f] for f in (*SYNCED_FIELDS, *PUSH_ONLY_FIELDS)):
-        # edited and edited back (or only conflicting fields changed): nothing to send
+    if base is not None and link.sent is None and all(
+            base.get(f) == values[f] for f in (*SYNCED_FIELDS, *PUSH_ONLY_FIELDS)):
+        # edited and edited back (or only conflicting fields changed): nothing to send, unless an earlier
+        # push may have reached the calendar without our commit (``sent``): then the calendar may differ
         return PushPlan(settle="conflict" if held else "in_sync")
     return PushPlan(WriteOp(OpKind.UPDATE, identity=link.identity, event_id=link.event_id, data=data,
                             if_match=link.version), values=values)
@@ -62,21 +64,34 @@ class MergePlan:
     pushonly_edits: tuple = ()
 
 
-def plan_merge(link: LinkRecord, job: JobValues, remote: dict) -> MergePlan:
-    """Three-way merge of a live event's values ``remote`` with the job and the link's base."""
+def plan_merge(link: LinkRecord, job: JobValues, remote: dict, owners: dict | None = None) -> MergePlan:
+    """Three-way merge of a live event's values ``remote`` with the job and the link's base.
+
+    ``owners`` maps a synced field to who owns it on this connection: "job" (a calendar edit
+    of it is undone, like an edit of a job-only field), "calendar" (the job's value never
+    goes out; the addon refuses job edits of it) or "both" (the default: three-way rules).
+    """
     local = agreed_values(job)
     base = from_base(link.base)
+    owners = owners or {}
     if base is None:
         # never agreed (a link made before its first sync): the job is the source
         return MergePlan(needs_push=any(local[f] != remote[f] for f in SYNCED_FIELDS),
                          new_base={**remote, **{f: remote[f] for f in PUSH_ONLY_FIELDS}}
                          if all(local[f] == remote[f] for f in SYNCED_FIELDS) else None)
-    outcome = merge.three_way({f: base.get(f) for f in SYNCED_FIELDS}, {f: local[f] for f in SYNCED_FIELDS},
-                              {f: remote[f] for f in SYNCED_FIELDS})
-    outcome = _keep_held_in_review(outcome, from_base(link.held) or {}, base, local, remote)
+    job_owned = [f for f in SYNCED_FIELDS if owners.get(f) == "job"]
+    calendar_owned = [f for f in SYNCED_FIELDS if owners.get(f) == "calendar"]
+    theirs = {f: base.get(f) if f in job_owned else remote[f] for f in SYNCED_FIELDS}
+    mine = {f: base.get(f) if f in calendar_owned else local[f] for f in SYNCED_FIELDS}
+    outcome = merge.three_way({f: base.get(f) for f in SYNCED_FIELDS}, mine, theirs)
+    outcome = _keep_held_in_review(outcome, from_base(link.held) or {}, base, mine, theirs)
     new_base = dict(base)
     new_base.update(outcome.agreed)
-    pushonly = tuple(f for f in PUSH_ONLY_FIELDS if remote[f] != base.get(f, remote[f]))
+    # calendar edits of fields only the job sets: undone by the next push. The base takes the calendar's
+    # value, so that the push sees the difference and sends the job's value back
+    pushonly = tuple(f for f in (*PUSH_ONLY_FIELDS, *job_owned) if remote[f] != base.get(f, remote[f]))
+    for name in pushonly:
+        new_base[name] = remote[name]
     needs_push = bool(outcome.to_remote) or bool(pushonly) or any(
         local[f] != base.get(f) for f in PUSH_ONLY_FIELDS)
     return MergePlan(apply=outcome.to_local, needs_push=needs_push, conflicts=outcome.conflicts,

@@ -104,6 +104,12 @@ def _push_batch(provider, store, links, invite, report):
             planned.append((link, plan))
     transient = None
     if planned:
+        # write-ahead: what we are about to send is committed first (see LinkRecord.sent)
+        for link, plan in planned:
+            if plan.op.kind != OpKind.DELETE:
+                link.sent = to_base(plan.values)
+                store.save_link(link)
+        store.commit()
         results = provider.apply([plan.op for _link, plan in planned])
         report.writes += len(planned)
         for (link, plan), result in zip(planned, results, strict=True):
@@ -125,6 +131,7 @@ def _push_batch(provider, store, links, invite, report):
 
 
 def _confirmed(store, link, plan, event: RemoteEvent | None, report):
+    link.sent = None  # confirmed: what was sent is now the base (or the event is gone)
     if plan.op.kind == OpKind.DELETE:
         link.state, link.version, link.base = "tombstone", None, None
         report.deleted += 1
@@ -312,7 +319,19 @@ def _pull_one(store, link, remote, allow_cancel, report):
         report.echoes += 1
 
 
+def _adopt_landed_write(link, values) -> None:
+    """A push whose commit was lost may still have reached the calendar: if the event holds exactly
+    what we sent, that is our write, the new base, and not a person's edit to merge."""
+    if link.sent is None:
+        return
+    sent = from_base(link.sent)
+    if all(values.get(name) == value for name, value in sent.items()):
+        link.base = link.sent
+    link.sent = None  # either it landed, or the calendar has moved on since (then the old base stands)
+
+
 def _apply_merge(store, link, job, remote, values) -> str:
+    _adopt_landed_write(link, values)
     plan = plan_merge(link, job, values)
     link.version = remote.version
     if plan.pushonly_edits:

@@ -253,7 +253,8 @@ def test_merge_undoes_a_calendar_edit_of_a_push_only_field(field, value):
     assert plan.pushonly_edits == (field,)
     assert plan.needs_push is True
     assert plan.apply == {}  # never applied to the job
-    assert plan.new_base == agreed_values(JOB)
+    # the base records what the calendar holds now, so the next push sees the difference and restores it
+    assert plan.new_base == {**agreed_values(JOB), field: value}
 
 
 def test_merge_reports_both_push_only_edits():

@@ -129,6 +129,18 @@ def test_a_conflict_settles_by_itself_when_the_calendar_comes_to_agree_with_the_
     assert world.link_of(1).state == "in_sync" and world.link_of(1).held is None
 
 
+def test_a_calendar_edit_of_the_title_is_undone_by_the_next_push(world):
+    """It was only announced: the base kept the job's title, so the push thought nothing was owed."""
+    world.add_job(1, make_job(1))
+    settle(world)
+    world.calendars["google"].person_edit(the_event(world, 1).id, title="Renamed by a person")
+    settle(world)  # the pull sees it (and the addon then queues a push) ...
+    settle(world)  # ... which restores the job's title
+    assert the_event(world, 1).data.title == world.job(1).title
+    assert world.link_of(1).state == "in_sync"
+    assert any("only the job sets" in message for _key, message in world.db.data.journal)
+
+
 def test_different_fields_changed_on_each_side_both_flow(world):
     world.add_job(1, make_job(1))
     settle(world)

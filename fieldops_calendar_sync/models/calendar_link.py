@@ -46,6 +46,10 @@ class CalendarLink(models.Model):
         string="Held for review", readonly=True, copy=False,
         help="Fields in an open conflict, with the calendar's value: pushes leave them untouched (JSON).",
     )
+    sent_json = fields.Text(
+        readonly=True, copy=False,
+        help="What a push is sending, recorded before the provider call (recognises our own write after a crash)",
+    )
     local_fingerprint = fields.Char(readonly=True, copy=False)
     remote_fingerprint = fields.Char(readonly=True, copy=False)
     state = fields.Selection(LINK_STATES, required=True, default="pending_push", index=True)

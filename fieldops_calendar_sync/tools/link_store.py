@@ -74,6 +74,7 @@ class OdooLinkStore(LinkStore):
             key=link.id, identity=link.identity, job_key=link.job_id.id or None, event_id=link.event_id or None,
             version=link.remote_version or None, base=link._base(), state=link.state,
             last_error=link.last_error or None, held=json.loads(link.held_json) if link.held_json else None,
+            sent=json.loads(link.sent_json) if link.sent_json else None,
         )
 
     def _domain(self, *extra):
@@ -115,6 +116,7 @@ class OdooLinkStore(LinkStore):
             "base_json": json.dumps(record.base, sort_keys=True) if record.base is not None else False,
             "state": record.state,
             "held_json": json.dumps(record.held, sort_keys=True) if record.held else False,
+            "sent_json": json.dumps(record.sent, sort_keys=True) if record.sent else False,
             "last_error": record.last_error or False,
             "last_synced_at": fields.Datetime.now(),
         }
