@@ -326,3 +326,25 @@ def test_notes_pulled_into_the_job_are_not_pushed_back(cal_notes):
     assert second == MergePlan(apply={}, needs_push=False, conflicts={}, new_base=first.new_base,
                                pushonly_edits=())
     assert plan_push(lk, job).settle == "in_sync"
+
+
+# --- field ownership (issue #13, engine part) ---------------------------------------------------------------------
+def test_a_job_owned_field_edited_in_the_calendar_is_undone_not_applied():
+    plan = plan_merge(link(), JOB, remote_values(notes="Calendar notes"), owners={"notes": "job"})
+    assert plan.apply == {} and plan.conflicts == {}
+    assert plan.pushonly_edits == ("notes",)
+    assert plan.needs_push is True
+    assert plan.new_base["notes"] == "Calendar notes"  # so the push sees the difference and restores the job's
+
+
+def test_a_calendar_owned_field_takes_the_calendar_value_even_if_the_job_changed():
+    moved = replace(JOB, notes="Job notes")
+    plan = plan_merge(link(), moved, remote_values(notes="Calendar notes"), owners={"notes": "calendar"})
+    assert plan.conflicts == {}
+    assert plan.apply == {"notes": "Calendar notes"}
+
+
+def test_shared_fields_keep_the_three_way_rules():
+    moved = replace(JOB, notes="Job notes")
+    plan = plan_merge(link(), moved, remote_values(notes="Calendar notes"), owners={"notes": "both"})
+    assert set(plan.conflicts) == {"notes"}
