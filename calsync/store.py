@@ -57,6 +57,10 @@ class LinkStore(abc.ABC):
     def links(self) -> list[LinkRecord]:
         """Every live (non-tombstone) link of the connection."""
 
+    def field_owners(self) -> dict:
+        """Who owns each synced field on this connection ("job", "calendar" or "both"); both by default."""
+        return {}
+
     def count_links(self) -> int:
         """How many live links the connection has; stores override this with a cheap count."""
         return len(self.links())

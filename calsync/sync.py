@@ -332,11 +332,11 @@ def _adopt_landed_write(link, values) -> None:
 
 def _apply_merge(store, link, job, remote, values) -> str:
     _adopt_landed_write(link, values)
-    plan = plan_merge(link, job, values)
+    plan = plan_merge(link, job, values, store.field_owners())
     link.version = remote.version
     if plan.pushonly_edits:
         store.note_pushonly_edit(link, list(plan.pushonly_edits), "The calendar changed " + ", ".join(
-            plan.pushonly_edits) + ", which only the job sets; the job's value is restored on the calendar.")
+            plan.pushonly_edits) + ", which the job owns; the job's value is restored on the calendar.")
     if plan.apply:
         lines = [f"{name}: {describe(name, job.synced()[name])} → {describe(name, value)}"
                  for name, value in sorted(plan.apply.items())]

@@ -138,7 +138,7 @@ def test_a_calendar_edit_of_the_title_is_undone_by_the_next_push(world):
     settle(world)  # ... which restores the job's title
     assert the_event(world, 1).data.title == world.job(1).title
     assert world.link_of(1).state == "in_sync"
-    assert any("only the job sets" in message for _key, message in world.db.data.journal)
+    assert any("which the job owns" in message for _key, message in world.db.data.journal)
 
 
 def test_different_fields_changed_on_each_side_both_flow(world):

@@ -21,6 +21,8 @@ STATES = [
 CONNECTED_STATES = ("connected", "sandbox_connected", "throttled", "review")
 
 
+OWNERS = [("both", "Both (review where both change)"), ("job", "The job"), ("calendar", "The calendar")]
+
 class CalendarConnection(models.Model):
     _name = "fieldops.calendar.connection"
     _description = "Calendar connection"
@@ -70,6 +72,16 @@ class CalendarConnection(models.Model):
         string="Only jobs matching",
         default="[]",
         help="An extra filter on the jobs this calendar carries (for example stages or a date range).",
+    )
+    owner_schedule = fields.Selection(
+        OWNERS, string="Who owns the schedule", required=True, default="both", tracking=True,
+        help="Job: calendar edits of the start and end are undone on the calendar. Calendar: dispatchers cannot "
+        "change the schedule of a linked job. Both: edits flow both ways; where both sides change, a person "
+        "reviews.",
+    )
+    owner_notes = fields.Selection(
+        OWNERS, string="Who owns the notes", required=True, default="both", tracking=True,
+        help="As for the schedule, for the job's description.",
     )
     invite_crew = fields.Boolean(
         string="Invite crew as attendees",
@@ -224,6 +236,11 @@ class CalendarConnection(models.Model):
         if not jobs:
             return jobs
         return jobs.filtered_domain(self._carried_jobs_domain())
+
+    def _field_owners(self):
+        """The engine's field -> owner map for this connection."""
+        self.ensure_one()
+        return {"start": self.owner_schedule, "end": self.owner_schedule, "notes": self.owner_notes}
 
     def _is_connected(self):
         self.ensure_one()

@@ -5,7 +5,8 @@ Nothing here calls a provider: the user's transaction only records owed work
 commit.
 """
 
-from odoo import api, models
+from odoo import _, api, models
+from odoo.exceptions import UserError
 
 # fields whose change the calendar must hear about
 SYNC_TRIGGER_FIELDS = {
@@ -25,6 +26,7 @@ class FsmOrder(models.Model):
         return jobs
 
     def write(self, vals):
+        self._fieldops_refuse_calendar_owned(vals)
         result = super().write(vals)
         if SYNC_TRIGGER_FIELDS & set(vals):
             self._fieldops_mark_owed()
@@ -39,6 +41,26 @@ class FsmOrder(models.Model):
         links.write({"state": "pending_push"})
         links.connection_id._enqueue_push()
         return result
+
+    def _fieldops_refuse_calendar_owned(self, vals):
+        """A field the calendar owns is changed in the calendar only, while the job is linked to it."""
+        if self.env.context.get(SOURCE_LINK_KEY):
+            return  # the sync itself writing what the calendar says
+        owned = {"owner_schedule": {"scheduled_date_start", "scheduled_date_end", "scheduled_duration"},
+                 "owner_notes": {"description"}}
+        touched = [owner for owner, names in owned.items() if names & set(vals)]
+        if not touched or not self.ids:
+            return
+        links = self.env["fieldops.calendar.link"].sudo().search(
+            [("job_id", "in", self.ids), ("state", "!=", "tombstone")])
+        for link in links:
+            for owner in touched:
+                if link.connection_id[owner] == "calendar" and link.event_id:
+                    what = _("notes") if owner == "owner_notes" else _("schedule")
+                    raise UserError(_(
+                        "The %(what)s of job %(job)s is owned by the calendar %(calendar)s: change it there, "
+                        "and the job follows.", what=what, job=link.job_id.display_name,
+                        calendar=link.connection_id.name))
 
     def _fieldops_mark_owed(self):
         """Mark every link of these jobs owed, create links where a calendar now carries a job."""

@@ -12,3 +12,4 @@ from . import test_conflict_tour
 from . import test_recurring
 from . import test_time_zones
 from . import test_sync_preview
+from . import test_field_ownership

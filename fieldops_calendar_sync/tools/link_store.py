@@ -83,6 +83,9 @@ class OdooLinkStore(LinkStore):
     def links(self):
         return [self._record(link) for link in self.Link.search(self._domain(("state", "!=", "tombstone")))]
 
+    def field_owners(self):
+        return self.connection._field_owners()
+
     def count_links(self):
         return self.Link.search_count(self._domain(("state", "!=", "tombstone")))
 
