@@ -25,13 +25,14 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from collections import Counter, deque
+from collections import deque
 from datetime import datetime, timedelta, timezone
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler
 
 from . import demo
+from .call_log import CallLog
 from .faults import FaultQueue
 from .httpd import ServerThread
 
@@ -109,8 +110,8 @@ class GoogleEmulator:
         self.revoked_accounts = set()
         self.channels = {}  # channel id -> dict
         self.faults = FaultQueue()
-        self.round_trips = Counter()
-        self.log = deque(maxlen=5000)
+        self.log = CallLog()
+        self.round_trips = self.log.round_trips
         self.usage = {}  # account -> deque of request times
         self.http = ServerThread(_handler(self), host=host, port=port, tls=tls)
         self._deliveries = []
@@ -250,12 +251,10 @@ class GoogleEmulator:
         """HTTP requests by kind: a batch is one round trip however many calls it carries."""
         kind = "control" if path.startswith("/_sandbox/") else "oauth" if path in ("/o/oauth2/auth", "/token") \
             else "api"
-        with self.lock:
-            self.round_trips[kind] += 1
+        self.log.count_round_trip(kind)
 
     def requests_log(self):
-        with self.lock:
-            return list(self.log)
+        return self.log.calls()
 
     def reset(self):
         with self.lock:
@@ -381,19 +380,8 @@ class GoogleEmulator:
         return entry["account"]
 
     def api(self, method, path, query, headers, body):
-        """One Calendar API call: returns (status, body dict or None, extra headers).
-
-        Logged with the status it answered, so tests can tell writes that took effect from refused ones.
-        """
-        entry = {"method": method, "path": path, "query": dict(query), "time": time.time()}
-        self.log.append(entry)
-        try:
-            result = self._api(method, path, query, headers, body)
-        except ApiError as exc:
-            entry["status"] = exc.status
-            raise
-        entry["status"] = result[0]
-        return result
+        """One Calendar API call: returns (status, body dict or None, extra headers); logged with its status."""
+        return self.log.answer(method, path, query, lambda: self._api(method, path, query, headers, body))
 
     def _api(self, method, path, query, headers, body):
         fault = self.faults.take(path)

@@ -28,11 +28,12 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from collections import Counter, deque
+from collections import deque
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler
 
 from . import demo
+from .call_log import CallLog
 from .faults import FaultQueue
 from .httpd import ServerThread
 
@@ -123,8 +124,8 @@ class MicrosoftEmulator:
         self.codes, self.access, self.refresh = {}, {}, {}
         self.subscriptions = {}
         self.faults = FaultQueue()
-        self.round_trips = Counter()
-        self.log = deque(maxlen=5000)
+        self.log = CallLog()
+        self.round_trips = self.log.round_trips
         self.in_flight: dict[str, int] = {}
         self.window: dict[str, deque] = {}
         self.duplicates = duplicate_notifications
@@ -256,12 +257,10 @@ class MicrosoftEmulator:
         """HTTP requests by kind: a $batch is one round trip however many calls it carries."""
         kind = "control" if path.startswith("/_sandbox/") else "oauth" if "/oauth2/" in path or \
             "openid-configuration" in path or "discovery" in path else "api"
-        with self.lock:
-            self.round_trips[kind] += 1
+        self.log.count_round_trip(kind)
 
     def requests_log(self):
-        with self.lock:
-            return list(self.log)
+        return self.log.calls()
 
     def reset(self):
         with self.lock:
@@ -505,16 +504,8 @@ class MicrosoftEmulator:
                 self.in_flight[account] -= 1
 
     def graph(self, method, path, query, headers, body):
-        """One Graph call, logged with the status it answered (tests tell effective writes from refused ones)."""
-        entry = {"method": method, "path": path, "query": dict(query), "time": time.time()}
-        self.log.append(entry)
-        try:
-            result = self._graph(method, path, query, headers, body)
-        except GraphError as exc:
-            entry["status"] = exc.status
-            raise
-        entry["status"] = result[0]
-        return result
+        """One Graph call: returns (status, body dict or None, extra headers); logged with its status."""
+        return self.log.answer(method, path, query, lambda: self._graph(method, path, query, headers, body))
 
     def _graph(self, method, path, query, headers, body):
         fault = self.faults.take(path)
