@@ -47,11 +47,8 @@ class SandboxProviders:
             emulator.stop()
 
 
-class SandboxCase(HttpCase):
-    """An HttpCase with both emulators running and one connected calendar feeding a team of its own."""
-
-    provider = "google"
-    account_prefix = "crew"
+class SandboxHttpCase(HttpCase):
+    """An HttpCase with both emulators running for the class and the addon in sandbox mode."""
 
     @classmethod
     def setUpClass(cls):
@@ -59,11 +56,25 @@ class SandboxCase(HttpCase):
         ensure_test_key()
         cls.sandbox = SandboxProviders()
         cls.addClassCleanup(cls.sandbox.stop)
-        cls.emulator = cls.sandbox.emulators[cls.provider]
 
     def setUp(self):
         super().setUp()
         self.sandbox.configure(self.env, self.base_url())
+
+
+class SandboxCase(SandboxHttpCase):
+    """The sandbox, and one connected calendar feeding a team of its own."""
+
+    provider = "google"
+    account_prefix = "crew"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.emulator = cls.sandbox.emulators[cls.provider]
+
+    def setUp(self):
+        super().setUp()
         self.admin = self.env.ref("base.user_admin")
         self.team = self.env["fsm.team"].create({"name": f"{self.account_prefix} team"})
         self.account = f"{self.account_prefix}-{self.id().rsplit('.', 1)[-1][5:30]}@example.test"

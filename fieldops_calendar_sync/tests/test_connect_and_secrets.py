@@ -4,24 +4,15 @@ import base64
 import urllib.parse
 
 import requests
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
 
-from .common import ensure_test_key
-from .sandbox import SandboxProviders
+from .sandbox import SandboxHttpCase
 
 
 @tagged("post_install", "-at_install")
-class TestConnectFlow(HttpCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        ensure_test_key()
-        cls.sandbox = SandboxProviders()
-        cls.addClassCleanup(cls.sandbox.stop)
-
+class TestConnectFlow(SandboxHttpCase):
     def setUp(self):
         super().setUp()
-        self.sandbox.configure(self.env, self.base_url())
         self.manager = new_test_user(self.env, "calmgr", groups="fieldservice.group_fsm_manager,base.group_user",
                                      email="calmgr@example.test", password="calmgr-password-1")
         self.connection = self.env["fieldops.calendar.connection"].create({
