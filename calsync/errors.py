@@ -34,6 +34,21 @@ class RateLimited(TransientError):
         self.reason = reason
 
 
+class Backpressure(Exception):
+    """We paced ourselves: the next request would take our quota share over its budget.
+
+    Not a ``SyncError`` on purpose: no client or engine layer may turn it into a
+    per-event failure. It leaves the sync before the request is sent; the caller
+    (the job layer) waits ``retry_after`` seconds without counting a failed attempt.
+    """
+
+    kind = "paced"
+
+    def __init__(self, retry_after: float):
+        super().__init__(f"Pacing requests to stay under the provider's quota; next slot in {retry_after:.0f} s.")
+        self.retry_after = retry_after
+
+
 class QuotaExhausted(SyncError):
     """A quota that resets only after a long time (Google's daily ``quotaExceeded``).
 

@@ -41,7 +41,7 @@ class GoogleCalendarClient(CalendarProvider):
     renews_in_place = False
 
     def __init__(self, config: GoogleConfig, token: str, calendar_id: str = "primary", send_updates: str = "none",
-                 invite_attendees: bool = False, on_token_refresh=None, sleep=time.sleep):
+                 invite_attendees: bool = False, on_token_refresh=None, sleep=time.sleep, meter=None):
         stored = json.loads(token)
         expiry = stored.get("expires_at")
         self._credentials = Credentials(
@@ -57,6 +57,7 @@ class GoogleCalendarClient(CalendarProvider):
         self._on_refresh = on_token_refresh
         self._known_token = self._credentials.token
         self._sleep = sleep
+        self._meter = meter or (lambda units: None)  # quota pacing (calsync.quota.QuotaMeter), asked per request
         self.requests_sent = 0
         self._http = google_auth_httplib2.AuthorizedHttp(
             self._credentials, http=httplib2.Http(ca_certs=config.ca_certs, timeout=30))
@@ -76,6 +77,7 @@ class GoogleCalendarClient(CalendarProvider):
     def _execute(self, request):
         """Run one request with the brief in-process retry; typed errors out."""
         for attempt in range(BRIEF_ATTEMPTS):
+            self._meter(1)
             self.requests_sent += 1
             try:
                 result = request.execute(num_retries=0)
@@ -196,6 +198,7 @@ class GoogleCalendarClient(CalendarProvider):
         for index, op in enumerate(ops):
             batch.add(self._op_request(op), request_id=str(index))
         for attempt in range(BRIEF_ATTEMPTS):
+            self._meter(len(ops))  # Google counts every item of a batch against the quota
             self.requests_sent += 1
             try:
                 batch.execute(http=self._http)

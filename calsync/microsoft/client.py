@@ -37,7 +37,7 @@ class GraphCalendarClient(CalendarProvider):
 
     def __init__(self, config: MicrosoftConfig, token_cache: str, account_email: str | None = None,
                  calendar_id: str | None = None, window=(30, 365), invite_attendees: bool = False,
-                 on_token_cache_changed=None, sleep=time.sleep):
+                 on_token_cache_changed=None, sleep=time.sleep, meter=None):
         self.config = config
         self.app, self.cache = make_app(config, token_cache)
         self.account_email = account_email
@@ -47,6 +47,7 @@ class GraphCalendarClient(CalendarProvider):
         self._on_cache = on_token_cache_changed
         self._sleep = sleep
         self.session = http_session(config)
+        self._meter = meter or (lambda units: None)  # quota pacing (calsync.quota.QuotaMeter), asked per request
         self.requests_sent = 0
 
     # -- auth ---------------------------------------------------------------------------
@@ -70,7 +71,9 @@ class GraphCalendarClient(CalendarProvider):
 
     def _request(self, method, url, json=None, headers=None):
         refreshed = False
+        units = len(json["requests"]) if url.endswith("/$batch") and json else 1  # each $batch request counts
         for attempt in range(BRIEF_ATTEMPTS):
+            self._meter(units)
             self.requests_sent += 1
             all_headers = {"Authorization": f"Bearer {self._token(force=refreshed)}", **(headers or {})}
             try:

@@ -97,11 +97,13 @@ class GoogleEmulator:
     """Google Calendar + OAuth on one TLS port. Thread-safe; state in memory (optionally a file)."""
 
     def __init__(self, tls, host="127.0.0.1", port=0, enforce_quotas=True, state_file=None,
-                 client_id="sandbox-google-client", client_secret=None, quota_per_minute=600):
+                 client_id="sandbox-google-client", client_secret=None, quota_per_minute=600,
+                 quota_window=60.0):
         self.client_id = client_id
         self.client_secret = client_secret or "sbx-gcs-" + secrets.token_urlsafe(24)
         self.enforce_quotas = enforce_quotas
-        self.quota_per_minute = quota_per_minute
+        self.quota_per_minute = quota_per_minute  # Google's default per-user quota: 600 requests a minute
+        self.quota_window = quota_window  # seconds; tests shrink it (with the limit) to burst quickly
         self.state_file = state_file
         self.lock = threading.RLock()
         self.changes = itertools.count(1)
@@ -362,10 +364,10 @@ class GoogleEmulator:
         with self.lock:
             window = self.usage.setdefault(account, deque())
             now = time.monotonic()
-            while window and window[0] < now - 60:
+            while window and window[0] < now - self.quota_window:
                 window.popleft()
             if len(window) >= self.quota_per_minute:
-                retry = max(1, int(60 - (now - window[0])) + 1)
+                retry = max(1, int(self.quota_window - (now - window[0])) + 1)
                 raise ApiError(403, "userRateLimitExceeded", "User Rate Limit Exceeded",
                                {"Retry-After": str(retry)})
             window.append(now)
@@ -739,6 +741,18 @@ class GoogleEmulator:
         out.append(f"--{boundary}--\r\n")
         return 200, f"multipart/mixed; boundary={boundary}", "".join(out).encode()
 
+    def set_quota(self, per_window=None, window=None, enforce=None):
+        """Change the per-user quota (requests per window of seconds), or switch it on or off."""
+        with self.lock:
+            if per_window is not None:
+                self.quota_per_minute = int(per_window)
+            if window is not None:
+                self.quota_window = float(window)
+            if enforce is not None:
+                self.enforce_quotas = bool(enforce)
+            self.usage.clear()
+        return {"per_window": self.quota_per_minute, "window": self.quota_window, "enforce": self.enforce_quotas}
+
     # -- control over HTTP ----------------------------------------------------------------------
     def control(self, action, payload):
         actions = {
@@ -757,6 +771,7 @@ class GoogleEmulator:
             # what Google knows of each watch channel, token included: lets a load test send provider-shaped
             # notifications without waiting for real edits
             "channels": lambda p: {"channels": [dict(c) for c in list(self.channels.values())]},
+            "quota": lambda p: self.set_quota(p.get("per_window"), p.get("window"), p.get("enforce")),
             "reset": lambda p: self.reset(),
             "seed_demo": lambda p: self.seed_demo(),
             "events": lambda p: {"events": self.live_events(p["account"])},

@@ -111,7 +111,8 @@ class MicrosoftEmulator:
     """Identity platform + Graph on one TLS port; thread-safe; state in memory (optionally a file)."""
 
     def __init__(self, tls, host="127.0.0.1", port=0, enforce_limits=True, state_file=None,
-                 client_id="sandbox-microsoft-client", client_secret=None, duplicate_notifications=0.3, seed=7):
+                 client_id="sandbox-microsoft-client", client_secret=None, duplicate_notifications=0.3, seed=7,
+                 mailbox_limit=10000, mailbox_window=600.0):
         self.client_id = client_id
         self.client_secret = client_secret or "sbx-mcs-" + secrets.token_urlsafe(24)
         self.enforce_limits = enforce_limits
@@ -128,6 +129,8 @@ class MicrosoftEmulator:
         self.round_trips = self.log.round_trips
         self.in_flight: dict[str, int] = {}
         self.window: dict[str, deque] = {}
+        self.mailbox_limit = mailbox_limit  # Graph: 10,000 requests per 10 minutes per mailbox
+        self.mailbox_window = mailbox_window  # seconds; tests shrink it (with the limit) to burst quickly
         self.duplicates = duplicate_notifications
         self.random = random.Random(seed)
         self.deliveries = []
@@ -488,10 +491,11 @@ class MicrosoftEmulator:
         with self.lock:
             now = time.monotonic()
             window = self.window.setdefault(account, deque())
-            while window and window[0] < now - 600:
+            while window and window[0] < now - self.mailbox_window:
                 window.popleft()
-            if len(window) >= 10000:
-                raise GraphError(429, "ApplicationThrottled", "Too many requests.", {"Retry-After": "60"})
+            if len(window) >= self.mailbox_limit:
+                retry = max(1, int(self.mailbox_window - (now - window[0])) + 1)
+                raise GraphError(429, "ApplicationThrottled", "Too many requests.", {"Retry-After": str(retry)})
             if self.in_flight.get(account, 0) >= 4:
                 raise GraphError(429, "ApplicationThrottled", "MailboxConcurrency limit exceeded.",
                                  {"Retry-After": "1"})
@@ -501,7 +505,7 @@ class MicrosoftEmulator:
     def _leave(self, account):
         if self.enforce_limits:
             with self.lock:
-                self.in_flight[account] -= 1
+                self.in_flight[account] = max(0, self.in_flight.get(account, 0) - 1)
 
     def graph(self, method, path, query, headers, body):
         """One Graph call: returns (status, body dict or None, extra headers); logged with its status."""
@@ -740,6 +744,18 @@ class MicrosoftEmulator:
         self.random.shuffle(answers)  # Graph answers out of order
         return 200, {"responses": answers}, {}
 
+    def set_quota(self, per_window=None, window=None, enforce=None):
+        """Change the per-mailbox limit (requests per window of seconds), or switch the limits on or off."""
+        with self.lock:
+            if per_window is not None:
+                self.mailbox_limit = int(per_window)
+            if window is not None:
+                self.mailbox_window = float(window)
+            if enforce is not None:
+                self.enforce_limits = bool(enforce)
+            self.window.clear()
+        return {"per_window": self.mailbox_limit, "window": self.mailbox_window, "enforce": self.enforce_limits}
+
     def control(self, action, payload):
         actions = {
             "fault": lambda p: self.inject_fault(p["kind"], p.get("count", 1), p.get("retry_after"), p.get("delay"),
@@ -752,6 +768,7 @@ class MicrosoftEmulator:
             "lifecycle": lambda p: self.send_lifecycle(p["subscription_id"], p["event"]),
             "requests": lambda p: {"requests": self.requests_log()},
             "round_trips": lambda p: {"round_trips": dict(self.round_trips)},
+            "quota": lambda p: self.set_quota(p.get("per_window"), p.get("window"), p.get("enforce")),
             "reset": lambda p: self.reset(),
             "seed_demo": lambda p: self.seed_demo(),
             "events": lambda p: {"events": self.live_events(p["account"])},
