@@ -12,7 +12,7 @@ import itertools
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
-from .errors import PreconditionFailed, RateLimited, SyncTokenExpired, TransientError
+from .errors import PreconditionFailed, RateLimited, SyncError, SyncTokenExpired, TransientError
 from .events import ChangeSet, Channel, EventData, RemoteEvent
 from .provider import CalendarProvider
 
@@ -58,6 +58,8 @@ class MemoryCalendar:
             raise RateLimited("memory calendar throttled", retry_after=kwargs.get("retry_after", 1))
         if kind == "server_error":
             raise TransientError("memory calendar unavailable")
+        if kind == "rejected":  # a permanent refusal of this one request (a 400 from a real provider)
+            raise SyncError("memory calendar refused the request")
         return kind
 
     def events(self) -> list[RemoteEvent]:
@@ -91,7 +93,7 @@ class MemoryCalendar:
         return len(self.live_events())
 
     def inject(self, kind: str, count: int = 1, **kwargs) -> None:
-        """Queue ``count`` faults for the next calls (rate_limit, server_error, apply_then_fail)."""
+        """Queue ``count`` faults for the next calls (rate_limit, server_error, rejected, apply_then_fail)."""
         self.faults.extend([(kind, kwargs)] * count)
 
 

@@ -101,6 +101,10 @@ class LinkStore(abc.ABC):
     def note_invalid(self, event_id: str | None, reason: str) -> None:
         """An event could not be read; the rest of the pull went on."""
 
+    def note_history(self, entry) -> None:
+        """Keep one ``calsync.history.HistoryEntry`` (the per-job sync timeline); stores may ignore it."""
+        return None
+
     @abc.abstractmethod
     def get_cursor(self) -> str | None: ...
 
@@ -120,6 +124,7 @@ class _Tables:
     conflicts: dict = field(default_factory=dict)  # link key -> Conflict
     cursors: dict = field(default_factory=dict)  # connection name -> cursor
     journal: list = field(default_factory=list)  # chatter-like messages
+    history: list = field(default_factory=list)  # calsync.history.HistoryEntry, in order
 
 
 class MemoryDatabase:
@@ -207,6 +212,12 @@ class MemoryStore(LinkStore):
 
     def note_invalid(self, event_id, reason):
         self._t.journal.append((None, f"invalid event {event_id}: {reason}"))
+
+    def note_history(self, entry):
+        self._t.history.append(entry)
+
+    def history_of(self, job_key) -> list:
+        return [entry for entry in self._t.history if entry.job_key == job_key]
 
     def get_cursor(self):
         return self._t.cursors.get(self.connection)

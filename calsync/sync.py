@@ -28,6 +28,7 @@ from .errors import (
 )
 from .events import OpKind, RemoteEvent
 from .guard import MassDeletionGuard
+from .history import FROM_CALENDAR, TO_CALENDAR, HistoryEntry, diff
 from .mapping import PUSH_ONLY_FIELDS, SYNCED_FIELDS, describe, event_values, from_base, to_base
 from .planner import PushPlan, agreed_values, plan_merge, plan_push
 from .provider import CalendarProvider
@@ -125,6 +126,8 @@ def _push_batch(provider, store, links, invite, report):
                 link.last_error = str(result.error)
                 store.save_link(link)
                 report.errors += 1
+                store.note_history(HistoryEntry(link.key, link.job_key, TO_CALENDAR, plan.op.kind.value, "error",
+                                                version=link.version, detail=str(result.error)))
     store.commit()
     if transient is not None:
         raise transient
@@ -132,6 +135,11 @@ def _push_batch(provider, store, links, invite, report):
 
 def _confirmed(store, link, plan, event: RemoteEvent | None, report):
     link.sent = None  # confirmed: what was sent is now the base (or the event is gone)
+    before = from_base(link.base) if link.base else None
+    store.note_history(HistoryEntry(
+        link.key, link.job_key, TO_CALENDAR, plan.op.kind.value, "done",
+        version=event.version if event is not None else None,
+        changes=diff(before, plan.values, (*SYNCED_FIELDS, *PUSH_ONLY_FIELDS)) if plan.values else ()))
     if plan.op.kind == OpKind.DELETE:
         link.state, link.version, link.base = "tombstone", None, None
         report.deleted += 1
@@ -154,6 +162,10 @@ def _confirmed(store, link, plan, event: RemoteEvent | None, report):
             link.state = "pending_push"
     link.last_error = None
     store.save_link(link)
+
+
+def _job_fields(job) -> dict:
+    return {name: getattr(job, name) for name in (*SYNCED_FIELDS, *PUSH_ONLY_FIELDS)}
 
 
 def _event_agreed(event) -> dict:
@@ -337,9 +349,15 @@ def _apply_merge(store, link, job, remote, values) -> str:
     if plan.pushonly_edits:
         store.note_pushonly_edit(link, list(plan.pushonly_edits), "The calendar changed " + ", ".join(
             plan.pushonly_edits) + ", which the job owns; the job's value is restored on the calendar.")
+        store.note_history(HistoryEntry(link.key, link.job_key, FROM_CALENDAR, "restore", "done",
+                                        version=remote.version,
+                                        changes=diff(values, _job_fields(job), sorted(plan.pushonly_edits))))
     if plan.apply:
         lines = [f"{name}: {describe(name, job.synced()[name])} → {describe(name, value)}"
                  for name, value in sorted(plan.apply.items())]
+        store.note_history(HistoryEntry(link.key, link.job_key, FROM_CALENDAR, "apply", "done",
+                                        version=remote.version, changes=diff(job.synced(), plan.apply,
+                                                                             sorted(plan.apply))))
         store.apply_to_job(link, plan.apply, "The calendar changed this job: " + "; ".join(lines))
     if plan.new_base is not None:
         link.base = to_base(plan.new_base)
@@ -349,6 +367,10 @@ def _apply_merge(store, link, job, remote, values) -> str:
         link.state = "pending_push" if plan.needs_push else "conflict"
         store.open_conflict(link, Conflict(fields=plan.conflicts, remote_version=remote.version))
         store.save_link(link)
+        store.note_history(HistoryEntry(
+            link.key, link.job_key, FROM_CALENDAR, "conflict", "review", version=remote.version,
+            changes=tuple((name, describe(name, mine), describe(name, theirs))
+                          for name, (_base, mine, theirs) in sorted(plan.conflicts.items()))))
         return "conflict"
     link.held = None
     link.state = "pending_push" if plan.needs_push else "in_sync"
@@ -366,6 +388,8 @@ def _remote_deleted(store, link, job, remote, allow_cancel, report) -> str:
         store.apply_to_job(link, {"cancelled": True}, "The calendar deleted this job's event: the job is cancelled.")
         link.state, link.version, link.base = "tombstone", None, None
         store.save_link(link)
+        store.note_history(HistoryEntry(link.key, link.job_key, FROM_CALENDAR, "deletion", "cancelled",
+                                        version=remote.version if remote is not None else None))
         return "cancelled"
     link.state = "conflict"
     # nothing is agreed with an event that is gone: if the job later pushes, it restores the event
@@ -373,6 +397,8 @@ def _remote_deleted(store, link, job, remote, allow_cancel, report) -> str:
     store.save_link(link)
     store.open_conflict(link, Conflict(fields={}, deletion=True,
                                        remote_version=remote.version if remote is not None else None))
+    store.note_history(HistoryEntry(link.key, link.job_key, FROM_CALENDAR, "deletion", "review",
+                                    version=remote.version if remote is not None else None))
     return "conflict"
 
 
