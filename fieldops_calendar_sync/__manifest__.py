@@ -27,6 +27,7 @@
         "views/calendar_conflict_views.xml",
         "views/fsm_order_views.xml",
         "views/res_config_settings_views.xml",
+        "views/calendar_health_views.xml",
         "views/oauth_templates.xml",
         "wizard/conflict_review_views.xml",
         "wizard/sync_preview_views.xml",

@@ -165,3 +165,16 @@ def test_the_same_burst_unpaced_is_throttled(quota_world):
     with pytest.raises(Exception):  # noqa: B017 - the provider's throttle surfaces as a typed transient error
         sync.push(make(None), store)
     assert throttled_answers(emu, since)
+
+
+def test_access_token_expiry_is_read_from_both_token_kinds(config, account, ms_cache):
+    from calsync.token_expiry import access_token_expiry
+    from tests.google_fixtures import sign_in
+
+    now = datetime.now(timezone.utc)
+    google = access_token_expiry("google", sign_in(config, account))
+    microsoft = access_token_expiry("microsoft", ms_cache)
+    for expiry in (google, microsoft):
+        assert expiry is not None and now < expiry < now + timedelta(hours=2)
+    assert access_token_expiry("google", None) is None
+    assert access_token_expiry("microsoft", "not json") is None

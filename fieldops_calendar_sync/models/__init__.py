@@ -11,3 +11,7 @@ from . import fsm_order
 from . import fsm_order_sync
 from . import res_config_settings
 from . import oauth_session
+from . import calendar_quota
+from . import calendar_sync_history
+from . import calendar_sync_run
+from . import calendar_health

@@ -1,6 +1,7 @@
 """One calendar of one account (Google or Microsoft 365), owned by one company."""
 
 import logging
+from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -112,6 +113,10 @@ class CalendarConnection(models.Model):
     throttled_until = fields.Datetime(copy=False, readonly=True)
     throttled_since = fields.Datetime(copy=False, readonly=True)
     pull_requested = fields.Boolean(copy=False, readonly=True)
+    first_sync_pending = fields.Boolean(
+        copy=False, readonly=True,
+        help="Connected, but waiting for an admin to review the preview of the first sync and start it.",
+    )
     progress_done = fields.Integer(copy=False, readonly=True)
     progress_total = fields.Integer(copy=False, readonly=True)
     progress_label = fields.Char(compute="_compute_progress_label")
@@ -229,6 +234,25 @@ class CalendarConnection(models.Model):
                 self.env["fsm.order"].search_count(list(extra))
             except Exception as exc:
                 raise UserError(_("The job filter is not a valid domain: %s", exc)) from None
+
+    def _link_carried_jobs(self):
+        """Links for the jobs this calendar carries that have none yet (jobs planned before it was connected).
+
+        Only jobs still ahead (within the pulled window's past days) and not closed: a calendar is not
+        back-filled with years of finished work.
+        """
+        Link = self.env["fieldops.calendar.link"].sudo()
+        created = Link
+        for conn in self.filtered(lambda c: c.direction != "pull_only"):
+            since = fields.Datetime.now() - timedelta(days=conn.window_past_days or 0)
+            domain = [*conn._carried_jobs_domain(), ("scheduled_date_start", ">=", since),
+                      ("stage_id.is_closed", "=", False)]
+            jobs = self.env["fsm.order"].sudo().search(domain)
+            linked = Link.search([("connection_id", "=", conn.id), ("job_id", "in", jobs.ids),
+                                  ("state", "!=", "tombstone")]).job_id
+            created |= Link.create([{"connection_id": conn.id, "job_id": job.id, "state": "pending_push"}
+                                    for job in jobs - linked])
+        return created
 
     def _carries(self, jobs):
         """The subset of ``jobs`` this connection carries (one query per connection)."""

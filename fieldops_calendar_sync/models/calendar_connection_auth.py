@@ -124,7 +124,11 @@ class CalendarConnection(models.Model):
     def _store_token(self, token):
         """Encrypt and store a provider token blob (never logged, never in chatter)."""
         self.ensure_one()
-        self.sudo().write({"token_encrypted": get_cipher().encrypt(token) if token else False})
+        from calsync.token_expiry import access_token_expiry
+
+        expiry = access_token_expiry(self.provider, token)
+        self.sudo().write({"token_encrypted": get_cipher().encrypt(token) if token else False,
+                           "token_expires_at": expiry.replace(tzinfo=None) if expiry else False})
 
     def _load_token(self):
         self.ensure_one()
@@ -133,8 +137,11 @@ class CalendarConnection(models.Model):
             raise UserError(_("This calendar is not connected. Click Connect first."))
         return get_cipher().decrypt(blob)
 
-    def _make_client(self):
-        """The provider client for this connection; the only place a token is decrypted."""
+    def _make_client(self, meter=None):
+        """The provider client for this connection; the only place a token is decrypted.
+
+        ``meter`` (a ``calsync.quota.QuotaMeter``) paces its requests under the provider's quota.
+        """
         self.ensure_one()
         config = providers.provider_config(self.env, self.provider)
         token = self._load_token()
@@ -149,14 +156,14 @@ class CalendarConnection(models.Model):
             return GoogleCalendarClient(
                 config, token, calendar_id=self.calendar_ref or "primary",
                 send_updates="all" if self.invite_crew else "none", invite_attendees=self.invite_crew,
-                on_token_refresh=store,
+                on_token_refresh=store, meter=meter,
             )
         from calsync.microsoft import GraphCalendarClient
 
         return GraphCalendarClient(
             config, token, account_email=self.account_email, calendar_id=self.calendar_ref or None,
             window=(self.window_past_days, self.window_future_days), invite_attendees=self.invite_crew,
-            on_token_cache_changed=store,
+            on_token_cache_changed=store, meter=meter,
         )
 
     # -- disconnect / key rotation -------------------------------------------------
@@ -243,7 +250,7 @@ class CalendarConnection(models.Model):
         return count
 
     # -- demo ------------------------------------------------------------------------
-    def _demo_connect_sandbox(self):
+    def _demo_connect_sandbox(self, review_first_sync=False):
         """Connect the demo calendars through the sandbox's consent-at-once sign-in, if it is running.
 
         The same code path as a person clicking Connect (signed state, PKCE, code exchange),
@@ -273,7 +280,9 @@ class CalendarConnection(models.Model):
                 from urllib.parse import parse_qsl, urlsplit
 
                 params = dict(parse_qsl(urlsplit(answer.headers.get("Location", "")).query))
-                self._oauth_finish(connection.provider, params)
+                # nobody is there to review a first-sync preview: the demo (and the tests) sync at once
+                self.with_context(fieldops_first_sync_confirmed=not review_first_sync)._oauth_finish(
+                    connection.provider, params)
             except (UserError, SyncError, requests.RequestException) as exc:
                 _logger.warning("demo calendar %s not connected: %s", connection.name, exc)
         return True

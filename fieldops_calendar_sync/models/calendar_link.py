@@ -55,6 +55,10 @@ class CalendarLink(models.Model):
     state = fields.Selection(LINK_STATES, required=True, default="pending_push", index=True)
     last_error = fields.Text(readonly=True, copy=False)
     last_synced_at = fields.Datetime(readonly=True, copy=False)
+    pending_since = fields.Datetime(
+        readonly=True, copy=False, index=True,
+        help="When the job's change started waiting to be pushed (the health panel's push lag)",
+    )
 
     _sql_constraints = [
         ("identity_unique", "UNIQUE(connection_id, identity)", "A link identity is unique per calendar."),
@@ -72,6 +76,26 @@ class CalendarLink(models.Model):
                 WHERE state != 'tombstone' AND event_id IS NOT NULL;
             """
         )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        now = fields.Datetime.now()
+        for vals in vals_list:
+            if vals.get("state", "pending_push") == "pending_push":
+                vals.setdefault("pending_since", now)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "state" not in vals or "pending_since" in vals:
+            return super().write(vals)
+        if vals["state"] != "pending_push":
+            return super().write(dict(vals, pending_since=False))
+        # a change that was already waiting keeps its age: the lag is that of the oldest owed change
+        fresh = self.filtered(lambda link: link.state != "pending_push" or not link.pending_since)
+        if fresh:
+            super(CalendarLink, fresh).write(dict(vals, pending_since=fields.Datetime.now()))
+        waiting = self - fresh
+        return super(CalendarLink, waiting).write(vals) if waiting else True
 
     @api.depends("job_id", "connection_id")
     def _compute_display_name(self):

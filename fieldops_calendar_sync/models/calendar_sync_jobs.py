@@ -8,6 +8,7 @@ commits and is released if the worker dies.
 """
 
 import logging
+import math
 import time
 from contextlib import contextmanager
 from datetime import timedelta
@@ -16,7 +17,7 @@ from odoo import _, api, fields, models
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.exceptions import UserError
 
-from calsync.errors import NeedsReauth, QuotaExhausted, RateLimited, SyncError, TransientError
+from calsync.errors import Backpressure, NeedsReauth, QuotaExhausted, RateLimited, SyncError, TransientError
 from calsync.guard import MassDeletionHeld
 
 _logger = logging.getLogger(__name__)
@@ -42,6 +43,8 @@ class CalendarConnection(models.Model):
 
     def _enqueue_push(self):
         for connection in self:
+            if connection.first_sync_pending:
+                continue  # nothing moves before the admin has seen the first sync's preview
             if connection._is_connected() and connection.direction != "pull_only":
                 connection._job_env().with_delay(
                     channel=CHANNEL,
@@ -57,7 +60,7 @@ class CalendarConnection(models.Model):
         inbox row: a webhook never writes the connection row, which a running job may hold.
         """
         for connection in self:
-            if not connection._is_connected() or connection.direction == "push_only":
+            if not connection._is_connected() or connection.direction == "push_only" or connection.first_sync_pending:
                 continue
             if not from_webhook and not connection.pull_requested:
                 connection.sudo().pull_requested = True
@@ -144,9 +147,46 @@ class CalendarConnection(models.Model):
         return _("%s events to restore", restored)
 
     def _after_connect(self):
-        self._enqueue_pull(full=True)
-        self._enqueue_push()
+        """Adopt the jobs the calendar carries; sync at once, or first show the admin what would happen."""
+        self._link_carried_jobs()
+        params = self.env["ir.config_parameter"].sudo()
+        review_first = params.get_param("fieldops_calendar_sync.preview_first_sync", "True") != "False"
+        for connection in self:
+            never_synced = not connection.last_pull_at and not connection.last_push_at
+            if review_first and never_synced and not self.env.context.get("fieldops_first_sync_confirmed"):
+                connection.sudo().first_sync_pending = True
+                connection.message_post(body=_(
+                    "Connected. Nothing is synced yet: open Preview first sync to see what the first sync "
+                    "will create, update and send to review, then start it."))
+                continue
+            connection._enqueue_pull(full=True)
+            connection._enqueue_push()
         return super()._after_connect()
+
+    def write(self, vals):
+        """A calendar given another crew or filter: adopt the jobs it now carries, let go of the others."""
+        result = super().write(vals)
+        if {"team_ids", "person_ids", "job_domain"} & set(vals):
+            for connection in self.filtered(lambda c: c._is_connected()):
+                live = connection.link_ids.filtered(lambda link: link.state != "tombstone" and link.job_id)
+                left = live - live.filtered(lambda link, c=connection: c._carries(link.job_id.sudo()))
+                left.write({"state": "pending_push"})  # the push deletes their events
+                connection._link_carried_jobs()
+                connection._enqueue_push()
+        return result
+
+    def action_start_first_sync(self):
+        """The admin has seen the preview: start the first full sync."""
+        for connection in self.filtered("first_sync_pending"):
+            connection.check_access("write")
+            connection.sudo().first_sync_pending = False
+            connection.message_post(body=_("%s started the first sync.", self.env.user.name))
+            connection._enqueue_pull(full=True)
+            connection._enqueue_push()
+        return True
+
+    def action_preview_first_sync(self):
+        return self.action_preview_sync(full=True)
 
     # -- the lock ----------------------------------------------------------------
     def _lock_key(self):
@@ -197,10 +237,13 @@ class CalendarConnection(models.Model):
         self.ensure_one()
         if not self._is_connected():
             return _("Calendar not connected; the changes wait.")
-        with self._provider_lock(), self._provider_errors():
+        with self._provider_lock(), self._sync_run("push") as run, self._provider_errors():
             from ..tools.link_store import run_push
 
-            report = run_push(self)
+            run["meter"] = self._quota_meter()
+            report = run_push(self, meter=run["meter"])
+            run.update(changes=report.created + report.updated + report.deleted, conflicts=report.conflicts,
+                       errors=report.errors)
             self.sudo().write({"last_push_at": fields.Datetime.now()})
             self._recover_from_throttle()
             return str(report)
@@ -209,10 +252,12 @@ class CalendarConnection(models.Model):
         self.ensure_one()
         if not self._is_connected():
             return _("Calendar not connected; the pull waits.")
-        with self._provider_lock(), self._provider_errors():
+        with self._provider_lock(), self._sync_run("full" if full else "pull") as run, self._provider_errors():
             from ..tools.link_store import run_pull
 
-            report = run_pull(self, full=full, confirmed_mass_deletion=confirmed_mass_deletion)
+            run["meter"] = self._quota_meter()
+            report = run_pull(self, full=full, confirmed_mass_deletion=confirmed_mass_deletion, meter=run["meter"])
+            run.update(changes=report.applied + report.deletions, conflicts=report.conflicts, errors=report.invalid)
             self.sudo().write({"last_pull_at": fields.Datetime.now(), "pull_requested": False})
             self._recover_from_throttle()
             if self._owes_push():
@@ -223,7 +268,7 @@ class CalendarConnection(models.Model):
         if self.state == "throttled":
             self.sudo().write({"state": "sandbox_connected" if self.sandbox else "connected",
                                "throttled_until": False, "throttled_since": False})
-        if self.last_error_kind in ("throttled", "transient"):
+        if self.last_error_kind in ("throttled", "transient", "paced"):
             self._clear_error()
 
     def _current_attempt(self):
@@ -239,6 +284,14 @@ class CalendarConnection(models.Model):
         """One place that decides what each engine error means for the job and the connection."""
         try:
             yield
+        except Backpressure as exc:
+            # our own pacing, not a provider error: what was sent is committed; wait in the queue, not here
+            self.env.cr.rollback()
+            self._set_error("paced", _("Pacing requests to stay under the provider's quota (%s%% of it used).",
+                                       self._quota_used_percent()))
+            self.env.cr.commit()
+            raise RetryableJobError(str(exc), seconds=max(1, math.ceil(exc.retry_after)), ignore_retry=True) \
+                from None
         except RateLimited as exc:
             self.env.cr.rollback()
             now = fields.Datetime.now()

@@ -8,6 +8,7 @@ class FsmOrder(models.Model):
 
     calendar_link_ids = fields.One2many("fieldops.calendar.link", "job_id", string="Calendar links")
     calendar_conflict_ids = fields.One2many("fieldops.calendar.conflict", "job_id", string="Calendar conflicts")
+    calendar_history_ids = fields.One2many("fieldops.calendar.sync.history", "job_id", string="Calendar sync timeline")
     calendar_sync_status = fields.Selection(
         [("none", "Not synced"), ("synced", "Synced"), ("pending", "Pending"), ("conflict", "Conflict"),
          ("error", "Error")],

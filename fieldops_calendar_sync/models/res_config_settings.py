@@ -45,6 +45,35 @@ class ResConfigSettings(models.TransientModel):
         help="'common' for any Microsoft 365 organisation, or your tenant id to admit only yours.",
     )
 
+    # Datetime, not Date: Settings keep only some field types in system parameters
+    fieldops_google_secret_expires_on = fields.Datetime(
+        string="Google client secret expires on",
+        config_parameter="fieldops_calendar_sync.google_client_secret_expires_on",
+        help="Admins get an activity two weeks before, to replace it in time.",
+    )
+    fieldops_microsoft_secret_expires_on = fields.Datetime(
+        string="Microsoft client secret expires on",
+        config_parameter="fieldops_calendar_sync.microsoft_client_secret_expires_on",
+        help="Entra ID client secrets expire (at most 24 months). Admins get an activity two weeks before.",
+    )
+    fieldops_google_quota_units = fields.Integer(
+        string="Google requests per minute per user",
+        config_parameter="fieldops_calendar_sync.google_quota_units", default=600,
+        help="Your project's per-user quota in the Google Cloud console (600 by default). Pushes are paced "
+        "to stay under it.",
+    )
+    fieldops_microsoft_quota_units = fields.Integer(
+        string="Graph requests per 10 minutes per mailbox",
+        config_parameter="fieldops_calendar_sync.microsoft_quota_units", default=10000,
+        help="Microsoft Graph's Outlook limit (10,000). Pushes are paced to stay under it.",
+    )
+    fieldops_quota_headroom_percent = fields.Integer(
+        string="Quota share used",
+        config_parameter="fieldops_calendar_sync.quota_headroom_percent", default=90,
+        help="The share of each quota the sync allows itself (percent); the rest is left for other "
+        "applications and clock differences.",
+    )
+
     @api.depends("company_id")
     def _compute_secret_set(self):
         params = self.env["ir.config_parameter"].sudo()

@@ -67,6 +67,7 @@ class OdooLinkStore(LinkStore):
         self.connection = connection
         self.env = connection.env
         self.Link = self.env["fieldops.calendar.link"].sudo()
+        self._history = []  # timeline entries, written with the commit that makes their step durable
 
     # -- reading -----------------------------------------------------------------
     def _record(self, link):
@@ -166,6 +167,9 @@ class OdooLinkStore(LinkStore):
             body=_("A calendar event could not be read and was skipped: %s", reason)
         )
 
+    def note_history(self, entry):
+        self._history.append(entry)
+
     def get_cursor(self):
         return self.connection.sudo().sync_cursor or None
 
@@ -173,19 +177,22 @@ class OdooLinkStore(LinkStore):
         self.connection.sudo().sync_cursor = cursor or False
 
     def commit(self):
+        entries, self._history = self._history, []
+        self.env["fieldops.calendar.sync.history"]._from_entries(self.connection, entries)
         self.env.cr.commit()
 
 
-def run_push(connection):
+def run_push(connection, meter=None):
     from calsync import sync
 
-    return sync.push(connection._make_client(), OdooLinkStore(connection), invite_attendees=connection.invite_crew)
+    return sync.push(connection._make_client(meter=meter), OdooLinkStore(connection),
+                     invite_attendees=connection.invite_crew)
 
 
-def run_pull(connection, full=False, confirmed_mass_deletion=False):
+def run_pull(connection, full=False, confirmed_mass_deletion=False, meter=None):
     from calsync import sync
     from calsync.guard import MassDeletionGuard
 
     guard = MassDeletionGuard(ratio=connection.mass_deletion_ratio, confirmed=confirmed_mass_deletion)
-    return sync.pull(connection._make_client(), OdooLinkStore(connection), full=full,
+    return sync.pull(connection._make_client(meter=meter), OdooLinkStore(connection), full=full,
                      allow_calendar_cancel=connection.allow_calendar_cancel, guard=guard)

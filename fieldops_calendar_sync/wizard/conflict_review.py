@@ -85,6 +85,11 @@ class CalendarConflictReview(models.TransientModel):
         conflict.write({"state": "resolved", "resolved_by_id": self.env.uid, "resolved_at": fields.Datetime.now(),
                         "resolution": summary})
         conflict.activity_ids.action_feedback(feedback=summary)
+        self.env["fieldops.calendar.sync.history"].sudo().create({
+            "job_id": conflict.job_id.id, "link_id": link.id, "connection_id": link.connection_id.id,
+            "company_id": link.company_id.id, "direction": "review", "action": "resolve", "outcome": "resolved",
+            "changes": summary, "remote_version": link.remote_version or False, "user_id": self.env.uid,
+        })
         if conflict.job_id:
             conflict.job_id.message_post(body=_("%(who)s resolved the calendar conflict: %(what)s", who=who,
                                                 what=summary), subtype_xmlid="mail.mt_note")

@@ -27,6 +27,7 @@ class CalendarSyncPreview(models.TransientModel):
     connection_id = fields.Many2one("fieldops.calendar.connection", required=True, readonly=True,
                                     ondelete="cascade")
     full = fields.Boolean(string="As a full resync", readonly=True)
+    first_sync = fields.Boolean(related="connection_id.first_sync_pending")
     line_ids = fields.One2many("fieldops.calendar.sync.preview.line", "preview_id", readonly=True)
     summary = fields.Char(compute="_compute_summary")
 
@@ -60,6 +61,8 @@ class CalendarSyncPreview(models.TransientModel):
 
     def action_sync_now(self):
         self.ensure_one()
+        if self.connection_id.first_sync_pending:
+            return self.connection_id.action_start_first_sync()
         if self.full:
             return self.connection_id.action_full_resync()
         return self.connection_id.action_sync_now()

@@ -1,0 +1,70 @@
+"""One row per push or pull job that ran: the figures behind the health panel's graphs over time."""
+
+import time
+from contextlib import contextmanager
+
+from odoo import fields, models
+
+KINDS = [("push", "Push"), ("pull", "Pull"), ("full", "Full resync")]
+OUTCOMES = [("done", "Done"), ("paced", "Paced (our quota budget)"), ("throttled", "Throttled by the provider"),
+            ("retry", "Retrying"), ("error", "Failed"), ("review", "Held for review"), ("reauth", "Needs reconnect")]
+
+
+class CalendarSyncRun(models.Model):
+    _name = "fieldops.calendar.sync.run"
+    _description = "Calendar sync run"
+    _order = "started_at desc, id desc"
+
+    connection_id = fields.Many2one("fieldops.calendar.connection", required=True, readonly=True,
+                                    ondelete="cascade", index=True)
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    provider = fields.Selection(related="connection_id.provider", store=True)
+    kind = fields.Selection(KINDS, required=True, readonly=True)
+    started_at = fields.Datetime(required=True, readonly=True, index=True)
+    duration = fields.Float(string="Duration (s)", readonly=True, aggregator="avg")
+    outcome = fields.Selection(OUTCOMES, required=True, readonly=True)
+    changes = fields.Integer(string="Changes", readonly=True, help="Events written (push) or calendar edits read "
+                                                                    "(pull)", aggregator="sum")
+    conflicts = fields.Integer(readonly=True, aggregator="sum")
+    errors = fields.Integer(readonly=True, aggregator="sum")
+    quota_units = fields.Integer(string="Quota units", readonly=True, aggregator="sum")
+    quota_wait = fields.Float(string="Quota wait (s)", readonly=True, aggregator="sum",
+                              help="Time spent pacing requests under the provider's quota")
+    lag_seconds = fields.Float(string="Push lag (s)", readonly=True, aggregator="max",
+                               help="Age of the oldest change waiting to be pushed when the run started")
+
+
+class CalendarConnection(models.Model):
+    _inherit = "fieldops.calendar.connection"
+
+    @contextmanager
+    def _sync_run(self, kind):
+        """Record the run (figures and outcome) after it ends, whatever the outcome."""
+        self.ensure_one()
+        figures = {"changes": 0, "conflicts": 0, "errors": 0, "meter": None}
+        started, clock = fields.Datetime.now(), time.monotonic()
+        lag = self._push_lag_seconds() if kind == "push" else 0.0
+        outcome = "done"
+        try:
+            yield figures
+        except Exception:
+            # whatever the error handlers meant to keep is committed already; an aborted transaction
+            # (a serialization failure) must not stop the run from being recorded
+            self.env.cr.rollback()
+            outcome = self._run_outcome_after_error()
+            raise
+        finally:
+            meter = figures["meter"]
+            self.env["fieldops.calendar.sync.run"].sudo().create({
+                "connection_id": self.id, "company_id": self.company_id.id, "kind": kind,
+                "started_at": started, "duration": time.monotonic() - clock,
+                "outcome": outcome if outcome != "done" or self.state != "review" else "review",
+                "changes": figures["changes"], "conflicts": figures["conflicts"], "errors": figures["errors"],
+                "quota_units": meter.ledger.recorded if meter else 0, "quota_wait": meter.waited if meter else 0.0,
+                "lag_seconds": lag,
+            })
+            self.env.cr.commit()
+
+    def _run_outcome_after_error(self):
+        return {"paced": "paced", "throttled": "throttled", "transient": "retry", "reauth": "reauth",
+                "review": "review"}.get(self.last_error_kind or "", "error")
