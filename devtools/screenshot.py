@@ -1,10 +1,11 @@
-"""Screenshot of the conflict review wizard from the running product (``bin/run``), for the README.
+"""Screenshots of the running product (``bin/run``) for the README.
 
-    /opt/odoo18/venv/bin/python -m devtools.screenshot [--url http://127.0.0.1:8069] [--out docs/img/...]
+    /opt/odoo18/venv/bin/python -m devtools.screenshot [--view conflict|health] [--url http://127.0.0.1:8069]
 
-Signs in as the demo dispatcher, opens the first open calendar conflict, clicks
-Review and captures the page with headless Chromium over the DevTools protocol
-(``websocket-client``, which the test command installs into Odoo's Python).
+``conflict`` signs in as the demo dispatcher, opens the first open calendar conflict and
+clicks Review; ``health`` signs in as the admin and opens the Calendar Health panel with
+every company's group unfolded. Captured with headless Chromium over the DevTools
+protocol (``websocket-client``, which the test command installs into Odoo's Python).
 """
 
 from __future__ import annotations
@@ -43,6 +44,33 @@ OPEN_WIZARD = """
 """
 
 
+OPEN_HEALTH = """
+(async () => {
+  const wait = async (selector, ms = 15000) => {
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      const found = document.querySelectorAll(selector);
+      if (found.length) return found;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error("not found: " + selector);
+  };
+  for (const header of await wait(".o_list_view .o_group_header")) {
+    header.click();
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await wait(".o_list_view .o_data_row");
+  await new Promise((r) => setTimeout(r, 800));
+  return "ok";
+})()
+"""
+
+VIEWS = {  # name: (default login, path, script, default output)
+    "conflict": ("dispatcher", "/odoo/calendar-conflicts", OPEN_WIZARD, "docs/img/conflict-review-wizard.png"),
+    "health": ("admin", "/odoo/calendar-health", OPEN_HEALTH, "docs/img/calendar-health.png"),
+}
+
+
 class Page:
     def __init__(self, ws_url):
         self.ws = websocket.create_connection(ws_url, timeout=60)
@@ -61,10 +89,13 @@ class Page:
 
 def main(argv=None):
     parser = argparse.ArgumentParser()
+    parser.add_argument("--view", choices=sorted(VIEWS), default="conflict")
     parser.add_argument("--url", default="http://127.0.0.1:8069")
-    parser.add_argument("--login", default="dispatcher")
-    parser.add_argument("--out", default="docs/img/conflict-review-wizard.png")
+    parser.add_argument("--login")
+    parser.add_argument("--out")
     args = parser.parse_args(argv)
+    login, path, script, out = VIEWS[args.view]
+    args.login, args.out = args.login or login, args.out or out
 
     session = requests.Session()
     answer = session.post(f"{args.url}/web/session/authenticate", json={
@@ -75,7 +106,7 @@ def main(argv=None):
     profile = tempfile.mkdtemp(prefix="fieldops-chrome-")
     chrome = subprocess.Popen([shutil.which("chromium") or "/usr/bin/chromium", "--headless=new", "--no-sandbox",
                                "--disable-gpu", f"--remote-debugging-port={port}", f"--user-data-dir={profile}",
-                               "--window-size=1366,768", "about:blank"],
+                               "--window-size=1600,700", "about:blank"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(100):
@@ -89,11 +120,11 @@ def main(argv=None):
         page.call("Network.enable")
         page.call("Network.setCookie", name="session_id", value=sid, url=args.url)
         page.call("Page.enable")
-        page.call("Page.navigate", url=f"{args.url}/odoo/calendar-conflicts")
+        page.call("Page.navigate", url=f"{args.url}{path}")
         time.sleep(3)
-        result = page.call("Runtime.evaluate", expression=OPEN_WIZARD, awaitPromise=True, returnByValue=True)
+        result = page.call("Runtime.evaluate", expression=script, awaitPromise=True, returnByValue=True)
         if result.get("result", {}).get("value") != "ok":
-            raise SystemExit(f"could not open the wizard: {result}")
+            raise SystemExit(f"could not open the {args.view} view: {result}")
         shot = page.call("Page.captureScreenshot", format="png")
         os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
         with open(args.out, "wb") as handle:

@@ -80,7 +80,7 @@ class CalendarConnection(models.Model):
             if conn.state in ("throttled", "review"):
                 warnings.append(dict(self._fields["state"]._description_selection(self.env)).get(conn.state))
             if failed:
-                problems.append(_("%s failed sync jobs", failed))
+                problems.append(_("failed sync jobs: %s", failed))
             if lag > LAG_WARNING_SECONDS:
                 warnings.append(_("changes have waited %s minutes to be pushed", int(lag // 60)))
             if percent >= 90:
@@ -88,7 +88,7 @@ class CalendarConnection(models.Model):
             if conn.channel_expires_at and conn.channel_expires_at - now < CHANNEL_WARNING:
                 warnings.append(_("the push channel expires soon"))
             if conn.conflict_count:
-                warnings.append(_("%s open conflicts", conn.conflict_count))
+                warnings.append(_("open conflicts: %s", conn.conflict_count))
             conn.update({
                 "push_lag_seconds": lag, "quota_used": used, "quota_limit": limit.units,
                 "quota_window_label": _("%s s", int(limit.window)) if limit.window < 120
