@@ -4,7 +4,7 @@ Two-way: start, end and the notes (the job's HTML description, compared as
 normalised plain text so that HTML wrapping is never taken for an edit).
 Job -> calendar only: the title (job reference and location name), the
 location address and the crew (attendees only when the connection invites
-them, otherwise a "Crew:" line at the end of the description). Cancellation
+them, otherwise a "FieldOps crew:" line at the end of the description). Cancellation
 follows the deletion rules of ``planner``.
 """
 
@@ -23,7 +23,8 @@ from .timeutil import UTC, parse_rfc3339, to_rfc3339
 
 SYNCED_FIELDS = ("start", "end", "notes")
 PUSH_ONLY_FIELDS = ("title", "location")
-CREW_PREFIX = "Crew: "
+# our crew paragraph, last in the description; named so that a person's own "Crew: ..." note is not taken for it
+CREW_PREFIX = "FieldOps crew: "
 
 # a tag starts with a letter after '<' (or '</', '<!'): "5 < 6 and 7 > 6" and "<ann@x.test>" are text
 _TAG = re.compile(r"<(?:/?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?|!--.*?--|![A-Za-z][^<>]*)>", re.DOTALL)

@@ -137,8 +137,8 @@ def test_job_to_event_converts_zoned_times_to_utc():
 
 
 @pytest.mark.parametrize(("notes", "crew", "invite", "description", "attendees"), [
-    ("Bring ladder", ("Ann", "Bob"), False, "Bring ladder\n\nCrew: Ann, Bob", ()),
-    ("", ("Ann",), False, "Crew: Ann", ()),
+    ("Bring ladder", ("Ann", "Bob"), False, "Bring ladder\n\nFieldOps crew: Ann, Bob", ()),
+    ("", ("Ann",), False, "FieldOps crew: Ann", ()),
     ("Bring ladder", (), False, "Bring ladder", ()),
     ("Bring ladder", ("ann@x.test", "Bob"), True, "Bring ladder", ("ann@x.test",)),
     ("Bring ladder", ("ann@x.test", "bob@x.test"), True, "Bring ladder", ("ann@x.test", "bob@x.test")),
@@ -177,12 +177,13 @@ def test_job_event_values_round_trip(notes, crew, invite):
 
 
 def test_event_values_strips_only_a_trailing_crew_block():
-    data = event(utc(2026, 12, 1, 9), utc(2026, 12, 1, 10), description="a\n\nCrew: Ann\n\nb")
-    assert event_values(remote(data))["notes"] == "a\n\nCrew: Ann\n\nb"
+    data = event(utc(2026, 12, 1, 9), utc(2026, 12, 1, 10), description="a\n\nFieldOps crew: Ann\n\nb")
+    assert event_values(remote(data))["notes"] == "a\n\nFieldOps crew: Ann\n\nb"
+    ours = event(utc(2026, 12, 1, 9), utc(2026, 12, 1, 10), description="a\n\nFieldOps crew: Ann")
+    assert event_values(remote(ours))["notes"] == "a"
 
 
-@pytest.mark.xfail(strict=True, reason="known: a job's own last paragraph starting 'Crew: ' is taken for the crew "
-                                       "line when no crew line is written (no crew, or crew invited)")
+# a person's own last paragraph "Crew: ..." is notes, with or without our crew line after it
 @pytest.mark.parametrize(("crew", "invite"), [((), False), (("ann@x.test",), True)])
 def test_notes_ending_in_a_crew_like_paragraph_survive(crew, invite):
     job = make_job(notes="Call ahead\n\nCrew: bring boots", crew=crew)
@@ -539,7 +540,8 @@ def test_microsoft_original_start_zone(original_zone, time_zone):
 def test_microsoft_parse_reads_fields_and_html_body():
     item = {"id": "m1", "changeKey": "ck", "transactionId": "ident", "subject": "WO1 Site",
             "start": M_START, "end": M_END, "location": {"displayName": "1 Main St"},
-            "body": {"contentType": "html", "content": "<html><body><p>a<br>b</p>\r\n<p>Crew: Ann</p></body></html>"},
+            "body": {"contentType": "html",
+                     "content": "<html><body><p>a<br>b</p>\r\n<p>FieldOps crew: Ann</p></body></html>"},
             "attendees": [{"emailAddress": {"address": "ann@x.test"}}, {"emailAddress": {}}]}
     parsed = mparse.parse_event(item)
     assert (parsed.id, parsed.version, parsed.identity) == ("m1", "ck", "ident")

@@ -139,7 +139,7 @@ def test_push_keeps_held_notes_on_the_event_and_the_base_value_in_the_values():
     job = replace(JOB, notes="Job notes", start=T0 + HOUR, end=T0 + 3 * HOUR)  # notes conflict, times moved
     plan = plan_push(link(base_job, held={"notes": "Calendar notes"}), job)
     assert plan.op.kind == OpKind.UPDATE
-    assert plan.op.data.description == "Calendar notes\n\nCrew: Ann"
+    assert plan.op.data.description == "Calendar notes\n\nFieldOps crew: Ann"
     assert (plan.op.data.start, plan.op.data.end) == (T0 + HOUR, T0 + 3 * HOUR)
     assert plan.values == {**agreed_values(job), "notes": "Bring ladder"}
 

@@ -31,7 +31,7 @@ def test_job_creates_event_and_second_sync_changes_nothing(world):
     assert report.created == 1
     event = the_event(world, 1)
     assert event.data.start == world.job(1).start and event.data.title == "WO00001 Site 1"
-    assert "Crew: Worker 1" in event.data.description
+    assert "FieldOps crew: Worker 1" in event.data.description
     writes = world.calendars["google"].write_calls
     settle(world)
     settle(world)
