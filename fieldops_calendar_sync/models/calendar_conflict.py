@@ -140,6 +140,36 @@ class CalendarConflict(models.Model):
                 if line.field_name in current:
                     line.job_value = current[line.field_name]
             conflict.revision += 1
+        self._settle_where_sides_agree()
+
+    def _settle_where_sides_agree(self):
+        """A job edited to the calendar's value leaves nothing to review: settle it, naming no reviewer."""
+        import json
+
+        from calsync.mapping import from_base, to_base
+        from calsync.sync import resolve_conflict
+
+        from ..tools.link_store import OdooLinkStore, job_values
+
+        for conflict in self.filtered(lambda c: c.state == "open" and c.kind == "fields"):
+            link = conflict.link_id.sudo()
+            if not link.held_json or not link.job_id:
+                continue
+            held = json.loads(link.held_json)
+            now = to_base(job_values(link.job_id, link.connection_id).synced())
+            if any(now.get(name) != value for name, value in held.items()):
+                continue
+            store = OdooLinkStore(link.connection_id)
+            resolve_conflict(store, store._record(link), from_base(held),
+                             message=_("The job now holds the calendar's values: the conflict settled itself."))
+            summary = _("both sides now hold the same values")
+            conflict.sudo().write({"state": "resolved", "resolved_at": fields.Datetime.now(), "resolution": summary})
+            conflict.sudo().activity_ids.action_feedback(feedback=summary)
+            self.env["fieldops.calendar.sync.history"].sudo().create({
+                "job_id": link.job_id.id, "link_id": link.id, "connection_id": link.connection_id.id,
+                "company_id": link.company_id.id, "direction": "review", "action": "resolve", "outcome": "resolved",
+                "changes": summary, "remote_version": link.remote_version or False,
+            })
 
 
 class CalendarConflictLine(models.Model):

@@ -53,6 +53,26 @@ class TestConflictReview(SandboxCase):
         self.assertEqual(self.link.state, "in_sync")
         self.assertEqual(self._event()["description"].splitlines()[0], "Calendar notes")
 
+    def test_a_job_edited_to_the_calendar_value_settles_the_conflict_by_itself(self):
+        conflict = self._make_notes_conflict()
+        mark = len(self.emulator.requests_log())
+        self.job.description = "<p>Calendar notes</p>"
+        self.assertEqual(conflict.state, "resolved")
+        self.assertFalse(conflict.resolved_by_id)
+        self.assertIn("same values", conflict.resolution)
+        self.assertFalse(self.link.held_json)
+        run_job(self, self.connection, "_job_push")
+        self.assertEqual(self.link.state, "in_sync")
+        writes = [r for r in self.emulator.requests_log()[mark:] if r["method"] in ("POST", "PATCH", "PUT", "DELETE")]
+        self.assertEqual(writes, [])  # the calendar already holds it
+        self.assertEqual(self.job.calendar_history_ids[:1].action, "resolve")
+
+    def test_a_job_edited_to_a_third_value_keeps_the_conflict_open(self):
+        conflict = self._make_notes_conflict()
+        self.job.description = "<p>Something else</p>"
+        self.assertEqual(conflict.state, "open")
+        self.assertEqual(conflict.line_ids.job_value, "Something else")
+
     def test_keep_the_job_value(self):
         conflict = self._make_notes_conflict()
         self._review(conflict).save().action_confirm()  # 'job' is the default choice
