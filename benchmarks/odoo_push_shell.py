@@ -2,8 +2,9 @@
 
 Reads its parameters from the environment (BENCH_JOBS, BENCH_ACCOUNT, BENCH_SANDBOX) and
 prints one line ``RESULT {json}``. The push job runs in this process exactly as queue_job
-would run it; when the provider throttles, the job asks to be retried after Retry-After
-seconds, and this loop waits that long (that wait is the "quota wait").
+would run it. Its quota meter keeps it under the provider's quota: short waits are slept
+inside the job, longer ones hand the job back with a retry time, and this loop waits that
+long; both are "quota wait". Answers the provider throttled (403/429) are counted.
 """
 
 # ruff: noqa: F821  (``env`` is given by odoo-bin shell)
@@ -73,6 +74,9 @@ while True:
         time.sleep(exc.seconds)
 push_s, push_queries = time.perf_counter() - started, sql_db.sql_counter - queries
 push_trips, push_calls = api_trips() - trips, api_calls() - calls
+throttled = sum(1 for r in control("requests")["requests"][calls:] if r.get("status") in (403, 429))
+runs_rows = env["fieldops.calendar.sync.run"].search([("connection_id", "=", connection.id), ("kind", "=", "push")])
+paced_inline = sum(runs_rows.mapped("quota_wait"))
 env.invalidate_all()
 in_sync = len(connection.link_ids.filtered(lambda link: link.state == "in_sync"))
 
@@ -98,4 +102,5 @@ print("RESULT " + json.dumps({
     "jobs": JOBS, "in_sync": in_sync, "create_s": create_s, "create_queries": create_queries,
     "push_s": push_s, "quota_wait_s": quota_wait, "push_runs": runs, "push_queries": push_queries,
     "push_trips": push_trips, "push_calls": push_calls, "echo": echo, "connection_id": connection.id,
+    "throttled_answers": throttled, "paced_inline_s": paced_inline,
 }), flush=True)
