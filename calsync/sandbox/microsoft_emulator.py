@@ -758,9 +758,13 @@ class MicrosoftEmulator:
             "person/delete": lambda p: self.person_delete(p["id"]),
             "expire_delta_tokens": lambda p: self.expire_delta_tokens(p.get("account")),
             "revoke_consent": lambda p: self.revoke_consent(p["account"]),
+            "expire_access_tokens": lambda p: self.expire_access_tokens(),
             "lifecycle": lambda p: self.send_lifecycle(p["subscription_id"], p["event"]),
             # every secret issued or received so far (see issued.py): for leak scans of the product
             "secrets": lambda p: {"secrets": self.issued.listing()},
+            # what Graph knows of each subscription, clientState included (as Google's 'channels')
+            "subscriptions": lambda p: {"subscriptions": [
+                {k: v for k, v in s.items() if k != "expires"} for s in list(self.subscriptions.values())]},
             "requests": lambda p: {"requests": self.requests_log()},
             "round_trips": lambda p: {"round_trips": dict(self.round_trips)},
             "reset": lambda p: self.reset(),
