@@ -3,7 +3,7 @@
 import logging
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools.safe_eval import safe_eval
 
 _logger = logging.getLogger(__name__)
@@ -220,6 +220,16 @@ class CalendarConnection(models.Model):
         crew_domain = crew[0] if len(crew) == 1 else ["|", *crew[0], *crew[1]]
         extra = safe_eval(self.job_domain or "[]")
         return domain + crew_domain + list(extra)
+
+    @api.constrains("responsible_user_id", "company_id")
+    def _check_responsible_company(self):
+        # sync work runs as this user and problems reach them as activities: never someone of another company
+        for conn in self:
+            if conn.company_id not in conn.responsible_user_id.sudo().company_ids:
+                raise ValidationError(_(
+                    "%(user)s cannot work in %(company)s, yet sync work for this calendar runs as its responsible "
+                    "user. Choose a user of %(company)s.",
+                    user=conn.responsible_user_id.sudo().name, company=conn.company_id.name))
 
     @api.constrains("job_domain")
     def _check_job_domain(self):

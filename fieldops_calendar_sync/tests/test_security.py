@@ -4,7 +4,7 @@ import logging
 import urllib.parse
 
 import requests
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import new_test_user, tagged
 
 from ..tools.log_redaction import RedactOAuthParams, redact
@@ -63,6 +63,14 @@ class TestSecurityRights(TwoCompaniesCase):
         conflict_b = self.setup_b["conflict"].with_user(self.manager_b)
         self.assertEqual(conflict_b.action_review()["res_model"], "fieldops.calendar.conflict.review")
         self.assertTrue(Review.with_context(default_conflict_id=conflict_b.id).create({}).line_ids)
+
+    def test_responsible_user_must_belong_to_the_calendars_company(self):
+        # jobs run as the responsible user and activities go to them: a manager of B named A's dispatcher
+        connection_b = self.setup_b["connection"].with_user(self.manager_b)
+        with self.assertRaises(ValidationError):
+            connection_b.write({"responsible_user_id": self.dispatcher_a.id})
+        self.assertEqual(self.setup_b["connection"].responsible_user_id, self.manager_b)
+        connection_b.write({"responsible_user_id": self.manager_b.id})
 
     def test_access_log_lines_of_the_callbacks_carry_no_code(self):
         line = ("GET /fieldops_calendar_sync/oauth/google/callback?code=sbx-gcode-Abc_1-x&scope=s"
