@@ -1097,6 +1097,16 @@ def probe_user(product, world, results, client, own_company, other_company, labe
         record(f"{model} created on the other company's record, then {button}", read_text,
                detail + diff, "refused, nothing changed", not created.ok and not diff)
 
+    # naming someone of the other company as the calendar's responsible user (jobs run as them)
+    if not label.startswith("company A's dispatcher") and conn_ids_own:
+        other_user = world.dispatcher_id if own_company == world.company_b else world.northwind_id
+        before = product.fingerprint()
+        answer = client.call("fieldops.calendar.connection", "write",
+                             [conn_ids_own[:1], {"responsible_user_id": other_user}])
+        diff = changed(before, product.fingerprint())
+        record("own calendar's responsible user set to the other company's user", answer.text,
+               answer.brief() + diff, "refused, nothing changed", refused(answer) and not diff)
+
     # the addon's routes, as this user
     for path in (CALLBACK % "google" + "?state=x.1.y&code=sbx-gcode-forged",
                  CALLBACK % "microsoft" + "?code=sbx-mcode-forged"):
