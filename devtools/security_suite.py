@@ -160,11 +160,12 @@ class Needles:
         self.text = []  # (needle, secret index, form)
         self.values = list(secrets_by_value)
         for index, value in enumerate(self.values):
-            forms = {value: "raw", urllib.parse.quote(value, safe=""): "url-encoded",
-                     urllib.parse.quote_plus(value): "url-encoded", value.encode().hex(): "hex",
-                     value.encode().hex().upper(): "hex"}
-            for variant in _b64_variants(value.encode()):
-                forms.setdefault(variant, "base64")
+            forms = {}  # needle -> form; the plainest name wins where two forms coincide
+            for needle, form in ((value, "raw"), (urllib.parse.quote(value, safe=""), "url-encoded"),
+                                 (urllib.parse.quote_plus(value), "url-encoded"), (value.encode().hex(), "hex"),
+                                 (value.encode().hex().upper(), "hex"),
+                                 *((variant, "base64") for variant in _b64_variants(value.encode()))):
+                forms.setdefault(needle, form)
             for needle, form in forms.items():
                 self.text.append((needle, index, form))
         self.bytes_ = [(n.encode(), i, f) for n, i, f in self.text]
@@ -354,12 +355,12 @@ class Product:
         return answer.json()
 
     def wait_quiet(self, timeout=180):
-        """No queue job due: pending, enqueued or started (with no future eta)."""
+        """No queue job waiting or running, retries due within two minutes (throttling, a busy lock) included."""
         deadline = time.monotonic() + timeout
         calm = 0
         while time.monotonic() < deadline:
             busy = int(self.scalar("SELECT count(*) FROM queue_job WHERE state IN ('pending', 'enqueued', 'started') "
-                                   "AND (eta IS NULL OR eta < now() at time zone 'utc')"))
+                                   "AND (eta IS NULL OR eta < (now() at time zone 'utc') + interval '2 minutes')"))
             calm = calm + 1 if not busy else 0
             if calm >= 3:
                 return True
@@ -383,7 +384,7 @@ class Product:
               UNION ALL SELECT 'conflicts', concat_ws('/', id, state) FROM fieldops_calendar_conflict
               UNION ALL SELECT 'conflict lines', concat_ws('/', id, job_value) FROM fieldops_calendar_conflict_line
               UNION ALL SELECT 'parameters', concat_ws('/', key, value) FROM ir_config_parameter
-              UNION ALL SELECT 'queue jobs', concat_ws('/', id, state) FROM queue_job
+              UNION ALL SELECT 'queue jobs', id::text FROM queue_job
               UNION ALL SELECT 'sign-ins', concat_ws('/', id, nonce) FROM fieldops_calendar_oauth_session
               UNION ALL SELECT 'messages', concat_ws('/', id, md5(coalesce(body, ''))) FROM mail_message
               UNION ALL SELECT 'attachments', concat_ws('/', id, name) FROM ir_attachment
