@@ -117,7 +117,8 @@ class CalendarConnection(models.Model):
     progress_label = fields.Char(compute="_compute_progress_label")
 
     link_ids = fields.One2many("fieldops.calendar.link", "connection_id", string="Event links")
-    channel_ids = fields.One2many("fieldops.calendar.channel", "connection_id", string="Push channels")
+    channel_ids = fields.One2many("fieldops.calendar.channel", "connection_id", string="Push channels",
+                                  groups="fieldservice.group_fsm_manager")
     conflict_ids = fields.One2many("fieldops.calendar.conflict", "connection_id", string="Conflicts")
     link_count = fields.Integer(compute="_compute_counts")
     pending_count = fields.Integer(compute="_compute_counts", string="Pending changes")
@@ -161,7 +162,8 @@ class CalendarConnection(models.Model):
     @api.depends("channel_ids.expires_at", "channel_ids.state")
     def _compute_channel_expiry(self):
         for conn in self:
-            active = conn.channel_ids.filtered(lambda c: c.state == "active" and c.expires_at)
+            # dispatchers see the expiry on the form but may not read channel rows: only a date comes out
+            active = conn.sudo().channel_ids.filtered(lambda c: c.state == "active" and c.expires_at)
             conn.channel_expires_at = max(active.mapped("expires_at")) if active else False
 
     @api.depends("state", "last_error_kind")

@@ -72,6 +72,14 @@ class TestSecurityRights(TwoCompaniesCase):
         self.assertEqual(self.setup_b["connection"].responsible_user_id, self.manager_b)
         connection_b.write({"responsible_user_id": self.manager_b.id})
 
+    def test_dispatcher_reads_own_calendar_form_fields(self):
+        # the suite's search_read of every visible field: the channel expiry read channel rows as the dispatcher
+        connection = self.setup_a["connection"].with_user(self.dispatcher_a)
+        names = [name for name, field in connection.fields_get().items() if field["type"] != "binary"]
+        values = connection.read(names)[0]
+        self.assertEqual(values["channel_expires_at"], False)  # the fixture's channel has no expiry
+        self.assertNotIn("channel_ids", names)  # managers only, as the form's page
+
     def test_access_log_lines_of_the_callbacks_carry_no_code(self):
         line = ("GET /fieldops_calendar_sync/oauth/google/callback?code=sbx-gcode-Abc_1-x&scope=s"
                 "&state=n0nce.1700000000.sig-_9 HTTP/1.1")
