@@ -3,3 +3,5 @@ from . import models
 from . import tools
 from . import wizard
 from .hooks import uninstall_hook
+
+tools.log_redaction.install()

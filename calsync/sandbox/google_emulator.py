@@ -35,6 +35,7 @@ from . import demo
 from .call_log import CallLog
 from .faults import FaultQueue
 from .httpd import ServerThread
+from .issued import IssuedSecrets
 
 CLIENT_ID_RE = re.compile(r"^[a-v0-9]{5,1024}$")
 SYNC_FORBIDDEN = ("iCalUID", "orderBy", "privateExtendedProperty", "q", "sharedExtendedProperty", "timeMin",
@@ -101,6 +102,8 @@ class GoogleEmulator:
                  quota_window=60.0):
         self.client_id = client_id
         self.client_secret = client_secret or "sbx-gcs-" + secrets.token_urlsafe(24)
+        self.issued = IssuedSecrets()
+        self.issued.add("google client secret", self.client_secret)
         self.enforce_quotas = enforce_quotas
         self.quota_per_minute = quota_per_minute  # Google's default per-user quota: 600 requests a minute
         self.quota_window = quota_window  # seconds; tests shrink it (with the limit) to burst quickly
@@ -152,6 +155,8 @@ class GoogleEmulator:
             cal = self._calendar(cid, data["owner"], data["summary"])
             cal.events, cal.seq = data["events"], data["seq"]
         self.refresh.update(state.get("refresh", {}))
+        for refresh in state.get("refresh", {}):
+            self.issued.add("google refresh token", refresh)
         top = max([s for c in self.calendars.values() for s in c.seq.values()] or [0])
         self.changes = itertools.count(top + 1)
 
@@ -622,6 +627,7 @@ class GoogleEmulator:
                        "uri": f"{self.base_url}/calendar/v3/calendars/{calendar_ref}/events?alt=json",
                        "expiration": int(time.time() * 1000) + min(ttl, 2592000) * 1000}
             self.channels[channel_id] = channel
+        self.issued.add("google channel token", channel["token"])
         self._notify(cal, "sync", only=channel_id)
         return {"kind": "api#channel", "id": channel_id, "resourceId": channel["resourceId"],
                 "resourceUri": channel["uri"], "token": channel["token"], "expiration": str(channel["expiration"])}
@@ -645,6 +651,7 @@ class GoogleEmulator:
             return 400, {"error": "unsupported_response_type"}
         account = query.get("login_hint") or demo.GOOGLE_ACCOUNT
         code = "sbx-gcode-" + secrets.token_urlsafe(32)
+        self.issued.add("google authorization code", code)
         with self.lock:
             self.revoked_accounts.discard(account)
             self.codes[code] = {"account": account, "redirect_uri": redirect_uri,
@@ -679,6 +686,7 @@ class GoogleEmulator:
                     if not secrets.compare_digest(digest, entry["challenge"]):
                         return 400, {"error": "invalid_grant", "error_description": "Invalid code verifier."}
                 refresh = "sbx-grt-" + secrets.token_urlsafe(32)
+                self.issued.add("google refresh token", refresh)
                 self.refresh[refresh] = {"account": entry["account"], "scopes": entry["scopes"]}
                 return 200, self._issue(entry["account"], entry["scopes"], refresh)
             if grant == "refresh_token":
@@ -690,6 +698,7 @@ class GoogleEmulator:
 
     def _issue(self, account, scopes, refresh):
         access = "sbx-gat-" + secrets.token_urlsafe(32)
+        self.issued.add("google access token", access)
         self.access[access] = {"account": account, "scopes": scopes, "expires": time.time() + 3600}
         out = {"access_token": access, "expires_in": 3599, "token_type": "Bearer", "scope": " ".join(scopes)}
         if refresh:
@@ -772,6 +781,8 @@ class GoogleEmulator:
             # notifications without waiting for real edits
             "channels": lambda p: {"channels": [dict(c) for c in list(self.channels.values())]},
             "quota": lambda p: self.set_quota(p.get("per_window"), p.get("window"), p.get("enforce")),
+            # every secret issued or received so far (see issued.py): for leak scans of the product
+            "secrets": lambda p: {"secrets": self.issued.listing()},
             "reset": lambda p: self.reset(),
             "seed_demo": lambda p: self.seed_demo(),
             "events": lambda p: {"events": self.live_events(p["account"])},

@@ -36,6 +36,7 @@ from . import demo
 from .call_log import CallLog
 from .faults import FaultQueue
 from .httpd import ServerThread
+from .issued import IssuedSecrets
 
 MAX_SUBSCRIPTION_MINUTES = 4230
 TENANT_ID = "00000000-0000-4000-8000-5a4db0c0ffee"
@@ -115,6 +116,8 @@ class MicrosoftEmulator:
                  mailbox_limit=10000, mailbox_window=600.0):
         self.client_id = client_id
         self.client_secret = client_secret or "sbx-mcs-" + secrets.token_urlsafe(24)
+        self.issued = IssuedSecrets()
+        self.issued.add("microsoft client secret", self.client_secret)
         self.enforce_limits = enforce_limits
         self.state_file = state_file
         self.lock = threading.RLock()
@@ -160,6 +163,8 @@ class MicrosoftEmulator:
             return
         self.mailboxes, self.changes = state.get("mailboxes", {}), state.get("changes", {})
         self.refresh.update(state.get("refresh", {}))
+        for refresh in state.get("refresh", {}):
+            self.issued.add("microsoft refresh token", refresh)
         top = max([s for c in self.changes.values() for s in c.values()] or [0])
         self.seq = itertools.count(top + 1)
 
@@ -418,6 +423,7 @@ class MicrosoftEmulator:
             return 400, {"error": "unauthorized_client"}
         account = query.get("login_hint") or demo.MICROSOFT_ACCOUNT
         code = "sbx-mcode-" + secrets.token_urlsafe(32)
+        self.issued.add("microsoft authorization code", code)
         with self.lock:
             self.codes[code] = {"account": account, "redirect_uri": redirect_uri, "nonce": query.get("nonce"),
                                 "challenge": query.get("code_challenge"), "expires": time.time() + 300,
@@ -456,6 +462,7 @@ class MicrosoftEmulator:
 
     def _issue(self, account, nonce, new_refresh):
         access = "sbx-mat-" + secrets.token_urlsafe(32)
+        self.issued.add("microsoft access token", access)
         self.access[access] = {"account": account, "expires": time.time() + 3600}
         uid = hashlib.sha256(account.encode()).hexdigest()[:32]
         claims = {"iss": f"{self.base_url}/{TENANT_ID}/v2.0", "aud": self.client_id, "sub": uid, "oid": uid,
@@ -473,6 +480,7 @@ class MicrosoftEmulator:
                "client_info": b64({"uid": uid, "utid": TENANT_ID})}
         if new_refresh:
             refresh = "sbx-mrt-" + secrets.token_urlsafe(32)
+            self.issued.add("microsoft refresh token", refresh)
             self.refresh[refresh] = {"account": account}
             out["refresh_token"] = refresh
         return out
@@ -689,6 +697,7 @@ class MicrosoftEmulator:
                    "changeType": body.get("changeType"), "notificationUrl": body["notificationUrl"],
                    "lifecycleNotificationUrl": body.get("lifecycleNotificationUrl"), "clientState": state or None,
                    "expirationDateTime": _iso(expires) + "Z", "expires": expires.timestamp()}
+            self.issued.add("graph clientState", state)
             with self.lock:
                 self.subscriptions[sub["id"]] = sub
             return 201, {k: v for k, v in sub.items() if k not in ("account", "expires")}, {}
@@ -765,7 +774,13 @@ class MicrosoftEmulator:
             "person/delete": lambda p: self.person_delete(p["id"]),
             "expire_delta_tokens": lambda p: self.expire_delta_tokens(p.get("account")),
             "revoke_consent": lambda p: self.revoke_consent(p["account"]),
+            "expire_access_tokens": lambda p: self.expire_access_tokens(),
             "lifecycle": lambda p: self.send_lifecycle(p["subscription_id"], p["event"]),
+            # every secret issued or received so far (see issued.py): for leak scans of the product
+            "secrets": lambda p: {"secrets": self.issued.listing()},
+            # what Graph knows of each subscription, clientState included (as Google's 'channels')
+            "subscriptions": lambda p: {"subscriptions": [
+                {k: v for k, v in s.items() if k != "expires"} for s in list(self.subscriptions.values())]},
             "requests": lambda p: {"requests": self.requests_log()},
             "round_trips": lambda p: {"round_trips": dict(self.round_trips)},
             "quota": lambda p: self.set_quota(p.get("per_window"), p.get("window"), p.get("enforce")),

@@ -25,6 +25,8 @@ class CalendarOAuthController(http.Controller):
             connection = Connection._oauth_finish(provider, params)
         except (UserError, AccessError) as exc:
             request.env.cr.rollback()
+            # single use even when it fails: a state that met a bad code, an error or a timeout is spent
+            Connection._oauth_spend_state(params.get("state"))
             _logger.info("calendar sign-in refused for user %s: %s", request.env.uid, exc.args[0])
             return request.render(
                 "fieldops_calendar_sync.oauth_result",

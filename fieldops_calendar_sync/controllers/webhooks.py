@@ -2,8 +2,9 @@
 
 import logging
 import time
+from datetime import timedelta
 
-from odoo import http
+from odoo import fields, http
 from odoo.http import request
 
 from calsync.webhooks import (
@@ -17,6 +18,9 @@ from calsync.webhooks import (
 
 _logger = logging.getLogger(__name__)
 ROUTE = "/fieldops_calendar_sync/webhook"
+# Graph validates a notification URL while our subscribe call is open; a subscription row is committed
+# 'pending' just before that call, so a validation request with no recent pending row is not Graph's
+VALIDATION_WINDOW = timedelta(minutes=10)
 
 
 class CalendarWebhookController(http.Controller):
@@ -92,10 +96,15 @@ class CalendarWebhookController(http.Controller):
     def _graph(self, lifecycle):
         started = time.monotonic()
         token = graph_validation_token(request.httprequest.args)
+        if token is None and "validationToken" in request.httprequest.args:
+            return self._refuse_validation(lifecycle, started, "validation token too long")
         if token is not None:
-            # the subscription handshake: echo the token as text/plain, nothing else
-            return request.make_response(token, headers=[("Content-Type", "text/plain; charset=utf-8")],
-                                         status=200)
+            if not self._subscription_being_created():
+                return self._refuse_validation(lifecycle, started, "validation request while no subscription "
+                                                                  "is being created")
+            # the subscription handshake: echo the token as text/plain, nothing else, never sniffed as HTML
+            return request.make_response(token, headers=[("Content-Type", "text/plain; charset=utf-8"),
+                                                         ("X-Content-Type-Options", "nosniff")], status=200)
         if self._too_large():
             return request.make_response("payload too large", status=413)
         try:
@@ -118,6 +127,24 @@ class CalendarWebhookController(http.Controller):
         if any(v.accepted for v in verdicts):
             return request.make_response("", status=202)
         return request.make_response("no verified notification", status=403)
+
+    def _subscription_being_created(self):
+        Channel = self._env()["fieldops.calendar.channel"]
+        return bool(Channel.search_count([
+            ("provider", "=", "microsoft"), ("state", "=", "pending"),
+            ("create_date", ">=", fields.Datetime.now() - VALIDATION_WINDOW)], limit=1))
+
+    def _refuse_validation(self, lifecycle, started, reason):
+        """Someone else's 'validation': our server is not an echo service for arbitrary text."""
+        self._env()["fieldops.calendar.notification"].create({
+            "company_id": self._env().ref("base.main_company").id, "provider": "microsoft",
+            "kind": "validation", "status": "rejected", "reason": reason,
+            "detail": "lifecycle" if lifecycle else "notification",
+            "latency_ms": (time.monotonic() - started) * 1000,
+        })
+        _logger.info("refused Graph validation request: %s", reason)
+        return request.make_response(reason, headers=[("Content-Type", "text/plain; charset=utf-8"),
+                                                      ("X-Content-Type-Options", "nosniff")], status=403)
 
     @http.route(f"{ROUTE}/microsoft", type="http", auth="none", methods=["POST"], csrf=False, save_session=False,
                 readonly=False)

@@ -93,6 +93,7 @@ class CalendarConflict(models.Model):
 
     def action_review(self):
         self.ensure_one()
+        self.check_access("write")
         return {
             "type": "ir.actions.act_window",
             "name": _("Review calendar conflict"),

@@ -4,7 +4,7 @@ import logging
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools.safe_eval import safe_eval
 
 _logger = logging.getLogger(__name__)
@@ -122,7 +122,8 @@ class CalendarConnection(models.Model):
     progress_label = fields.Char(compute="_compute_progress_label")
 
     link_ids = fields.One2many("fieldops.calendar.link", "connection_id", string="Event links")
-    channel_ids = fields.One2many("fieldops.calendar.channel", "connection_id", string="Push channels")
+    channel_ids = fields.One2many("fieldops.calendar.channel", "connection_id", string="Push channels",
+                                  groups="fieldservice.group_fsm_manager")
     conflict_ids = fields.One2many("fieldops.calendar.conflict", "connection_id", string="Conflicts")
     link_count = fields.Integer(compute="_compute_counts")
     pending_count = fields.Integer(compute="_compute_counts", string="Pending changes")
@@ -166,7 +167,8 @@ class CalendarConnection(models.Model):
     @api.depends("channel_ids.expires_at", "channel_ids.state")
     def _compute_channel_expiry(self):
         for conn in self:
-            active = conn.channel_ids.filtered(lambda c: c.state == "active" and c.expires_at)
+            # dispatchers see the expiry on the form but may not read channel rows: only a date comes out
+            active = conn.sudo().channel_ids.filtered(lambda c: c.state == "active" and c.expires_at)
             conn.channel_expires_at = max(active.mapped("expires_at")) if active else False
 
     @api.depends("state", "last_error_kind")
@@ -225,6 +227,16 @@ class CalendarConnection(models.Model):
         crew_domain = crew[0] if len(crew) == 1 else ["|", *crew[0], *crew[1]]
         extra = safe_eval(self.job_domain or "[]")
         return domain + crew_domain + list(extra)
+
+    @api.constrains("responsible_user_id", "company_id")
+    def _check_responsible_company(self):
+        # sync work runs as this user and problems reach them as activities: never someone of another company
+        for conn in self:
+            if conn.company_id not in conn.responsible_user_id.sudo().company_ids:
+                raise ValidationError(_(
+                    "%(user)s cannot work in %(company)s, yet sync work for this calendar runs as its responsible "
+                    "user. Choose a user of %(company)s.",
+                    user=conn.responsible_user_id.sudo().name, company=conn.company_id.name))
 
     @api.constrains("job_domain")
     def _check_job_domain(self):

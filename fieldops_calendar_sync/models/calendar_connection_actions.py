@@ -8,6 +8,7 @@ class CalendarConnection(models.Model):
 
     def _open_related(self, model, name, domain, context=None):
         self.ensure_one()
+        self.check_access("read")  # a button of a record one cannot see is not a way in
         return {
             "type": "ir.actions.act_window",
             "name": name,

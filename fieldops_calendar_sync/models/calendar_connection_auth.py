@@ -5,7 +5,7 @@ import logging
 from datetime import timedelta
 
 from odoo import _, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from calsync.errors import SyncError
 from calsync.oauth_state import issue_state, verify_state
@@ -67,13 +67,22 @@ class CalendarConnection(models.Model):
             verify_state(self._state_secret(), state, self.env.uid, session.company_id.id)
         except SyncError as exc:
             raise UserError(str(exc)) from None
-        connection = session.connection_id
+        # as the signed-in user, not sudo: finishing needs the right to configure this calendar
+        company = session.company_id
+        connection = session.connection_id.sudo(False).with_company(company)
         payload = json.loads(get_cipher().decrypt(session.payload_encrypted))
         expired = session.expires_at < fields.Datetime.now()
         session.unlink()
         if expired:
             raise UserError(_("The sign-in took too long. Start the connection again."))
-        return connection.with_company(connection.company_id), payload
+        return connection, payload
+
+    def _oauth_spend_state(self, state):
+        """Consume the current user's sign-in session of ``state`` after a refused callback."""
+        nonce = (state or "").split(".")[0]
+        if nonce:
+            Session = self.env["fieldops.calendar.oauth.session"].sudo()
+            Session.search([("nonce", "=", nonce), ("user_id", "=", self.env.uid)]).unlink()
 
     def _oauth_finish(self, provider, params):
         """Exchange the callback's code for tokens, store them encrypted, mark the connection connected."""
@@ -233,6 +242,8 @@ class CalendarConnection(models.Model):
 
     def _reencrypt_all_secrets(self):
         """Re-encrypt every token and client secret with the newest key (all companies)."""
+        if not self.env.is_system():
+            raise AccessError(_("Only administrators can re-encrypt the calendar credentials."))
         cipher = get_cipher()
         count = 0
         for connection in self.sudo().with_context(active_test=False).search([("token_encrypted", "!=", False)]):

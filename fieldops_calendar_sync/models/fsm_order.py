@@ -54,6 +54,7 @@ class FsmOrder(models.Model):
 
     def action_view_calendar_links(self):
         self.ensure_one()
+        self.check_access("read")
         return {
             "type": "ir.actions.act_window",
             "name": _("Calendar links"),

@@ -16,7 +16,8 @@ class CalendarOAuthSession(models.Model):
     connection_id = fields.Many2one(
         "fieldops.calendar.connection", required=True, ondelete="cascade", readonly=True
     )
-    payload_encrypted = fields.Text(readonly=True, help="PKCE verifier / sign-in flow, encrypted.")
+    payload_encrypted = fields.Text(readonly=True, groups="base.group_system", copy=False,
+                                    help="PKCE verifier / sign-in flow, encrypted.")
     expires_at = fields.Datetime(required=True, readonly=True)
 
     _sql_constraints = [("nonce_unique", "UNIQUE(nonce)", "A sign-in nonce is used once.")]

@@ -1,6 +1,7 @@
 """Provider app credentials and sandbox mode in Settings; secrets are write-only and encrypted."""
 
 from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
 
 from ..tools.cipher import get_cipher
 
@@ -84,6 +85,8 @@ class ResConfigSettings(models.TransientModel):
             )
 
     def set_values(self):
+        # reachable through call_kw on an empty recordset, bypassing execute()'s admin check
+        self._fieldops_check_admin()
         super().set_values()
         params = self.env["ir.config_parameter"].sudo()
         for field_name, param in SECRET_PARAMS.items():
@@ -99,8 +102,13 @@ class ResConfigSettings(models.TransientModel):
         stored = self.env["ir.config_parameter"].sudo().get_param(param)
         return get_cipher().decrypt(stored) if stored else False
 
+    def _fieldops_check_admin(self):
+        if not self.env.is_system():
+            raise AccessError(_("Only administrators can change these settings."))
+
     def action_fieldops_reencrypt_secrets(self):
         """Key rotation: re-encrypt every stored secret with the first configured key."""
+        self._fieldops_check_admin()
         count = self.env["fieldops.calendar.connection"]._reencrypt_all_secrets()
         return {
             "type": "ir.actions.client",

@@ -68,7 +68,11 @@ class TestMicrosoftSync(SandboxCase):
         self.assertEqual(set(jobs.calendar_link_ids.mapped("state")), {"in_sync"})
 
     def test_graph_validation_handshake_is_echoed_as_plain_text(self):
-        # Graph calls this while the subscribe request is still open; the route answers without any state
+        # Graph calls this while the subscribe request is still open, when the channel row is committed
+        # 'pending'; the route answers without any other state (test_security: refused otherwise)
+        self.env["fieldops.calendar.channel"].create({"connection_id": self.connection.id,
+                                                      "external_id": "sub-pending", "state": "pending"})
+        self.env.flush_all()
         for route in ("/fieldops_calendar_sync/webhook/microsoft",
                       "/fieldops_calendar_sync/webhook/microsoft/lifecycle"):
             answer = self.opener.post(self.base_url() + route + "?validationToken=Validation%3A+abc+123",

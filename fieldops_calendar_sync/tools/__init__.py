@@ -1,2 +1,3 @@
 from . import cipher
 from . import providers
+from . import log_redaction

@@ -44,6 +44,12 @@ class CalendarConflictReview(models.TransientModel):
                                           "choice": "job"}) for line in conflict.line_ids]
         return values
 
+    @api.constrains("conflict_id")
+    def _check_conflict_access(self):
+        # a review shows the conflict's values: only for someone who may settle that conflict
+        for review in self:
+            review.conflict_id.check_access("write")
+
     def action_all_job(self):
         self.line_ids.write({"choice": "job"})
         return self._reopen()

@@ -43,6 +43,12 @@ class CalendarSyncPreview(models.TransientModel):
                 counted[line.action] = counted.get(line.action, 0) + 1
             wizard.summary = ", ".join(f"{labels[action]}: {count}" for action, count in counted.items())
 
+    @api.constrains("connection_id")
+    def _check_connection_access(self):
+        # a preview is about one calendar: only for someone who may see that calendar
+        for wizard in self:
+            wizard.connection_id.check_access("read")
+
     @api.model
     def _build(self, connection, full=False):
         """Plan with the real sync's rules, through the provider's read calls only."""

@@ -1,0 +1,60 @@
+"""The emulators list every secret they issued or were handed (the ``secrets`` control action), for leak scans."""
+
+import base64
+import hashlib
+import json
+
+from calsync.sandbox.google_emulator import GoogleEmulator
+from calsync.sandbox.microsoft_emulator import MicrosoftEmulator
+
+
+def _pkce():
+    verifier = "v" * 64
+    return verifier, base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+
+
+def _query(location):
+    from urllib.parse import parse_qsl, urlsplit
+
+    return dict(parse_qsl(urlsplit(location).query))
+
+
+def test_google_lists_client_secret_codes_tokens_and_channel_tokens(tls):
+    emu = GoogleEmulator(tls, enforce_quotas=False)  # in-process calls only
+    verifier, challenge = _pkce()
+    _status, location = emu.authorize({"client_id": emu.client_id, "redirect_uri": "http://127.0.0.1/cb",
+                                       "response_type": "code", "code_challenge": challenge,
+                                       "code_challenge_method": "S256", "login_hint": "a@example.test"})
+    code = _query(location)["code"]
+    status, answer = emu.token({"client_id": emu.client_id, "client_secret": emu.client_secret,
+                                "grant_type": "authorization_code", "code": code,
+                                "redirect_uri": "http://127.0.0.1/cb", "code_verifier": verifier}, {})
+    assert status == 200
+    emu._watch(emu._calendar("a@example.test", "a@example.test"), "primary",
+               {"type": "web_hook", "id": "chan1", "address": "http://127.0.0.1:9/hook", "token": "tok-xyz"})
+    status, listing = emu.control("secrets", {})
+    kinds = {item["value"]: item["kind"] for item in listing["secrets"]}
+    assert kinds[emu.client_secret] == "google client secret"
+    assert kinds[code] == "google authorization code"  # spent codes stay listed
+    assert kinds[answer["access_token"]] == "google access token"
+    assert kinds[answer["refresh_token"]] == "google refresh token"
+    assert kinds["tok-xyz"] == "google channel token"
+    json.dumps(listing)  # the HTTP control API answers it as JSON
+
+
+def test_microsoft_lists_client_secret_codes_tokens(tls):
+    emu = MicrosoftEmulator(tls, enforce_limits=False)
+    verifier, challenge = _pkce()
+    _status, location = emu.authorize({"client_id": emu.client_id, "redirect_uri": "http://127.0.0.1/cb",
+                                       "code_challenge": challenge, "login_hint": "b@example.test"})
+    code = _query(location)["code"]
+    status, answer = emu.token({"client_id": emu.client_id, "client_secret": emu.client_secret,
+                                "grant_type": "authorization_code", "code": code,
+                                "redirect_uri": "http://127.0.0.1/cb", "code_verifier": verifier})
+    assert status == 200
+    _status, listing = emu.control("secrets", {})
+    kinds = {item["value"]: item["kind"] for item in listing["secrets"]}
+    assert kinds[emu.client_secret] == "microsoft client secret"
+    assert kinds[code] == "microsoft authorization code"
+    assert kinds[answer["access_token"]] == "microsoft access token"
+    assert kinds[answer["refresh_token"]] == "microsoft refresh token"
