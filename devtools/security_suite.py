@@ -73,6 +73,9 @@ ADDON_MODELS = {
     "fieldops.calendar.conflict": "fieldops_calendar_conflict",
     "fieldops.calendar.conflict.line": "fieldops_calendar_conflict_line",
     "fieldops.calendar.oauth.session": "fieldops_calendar_oauth_session",
+    "fieldops.calendar.quota.use": "fieldops_calendar_quota_use",
+    "fieldops.calendar.sync.history": "fieldops_calendar_sync_history",
+    "fieldops.calendar.sync.run": "fieldops_calendar_sync_run",
 }
 WIZARDS = ["fieldops.calendar.conflict.review", "fieldops.calendar.conflict.review.line",
            "fieldops.calendar.sync.preview", "fieldops.calendar.sync.preview.line"]
@@ -89,6 +92,9 @@ WRITE_PROBE = {
     "fieldops.calendar.conflict": {"state": "dismissed"},
     "fieldops.calendar.conflict.line": {"job_value": "pwned"},
     "fieldops.calendar.oauth.session": {"nonce": "pwned"},
+    "fieldops.calendar.quota.use": {"units": 0},
+    "fieldops.calendar.sync.history": {"changes": "pwned"},
+    "fieldops.calendar.sync.run": {"outcome": "error"},
     "queue.job": {"state": "done"},
     "mail.message": {"body": "pwned"},
     "mail.tracking.value": {"old_value_char": "pwned"},
@@ -96,7 +102,8 @@ WRITE_PROBE = {
 }
 # buttons a dispatcher sees but may not use: configuring a calendar is the managers' job
 MANAGER_BUTTONS = ["action_connect", "action_reconnect", "action_disconnect", "action_disconnect_remove_events",
-                   "action_sync_now", "action_full_resync", "action_confirm_held_pull", "action_discard_held_pull"]
+                   "action_sync_now", "action_full_resync", "action_confirm_held_pull", "action_discard_held_pull",
+                   "action_start_first_sync"]
 PRIVATE_METHODS = ["_reencrypt_all_secrets", "_load_token", "_make_client", "_demo_connect_sandbox", "_job_push",
                    "_oauth_finish"]
 
@@ -501,6 +508,9 @@ def setup(product, results):
         state = product.scalar(f"SELECT state FROM fieldops_calendar_connection WHERE id = {conn}")
         check(f"connect {provider} calendar of company {'A' if company == A else 'B'} through the OAuth code flow",
               answer.status_code == 303 and state == "sandbox_connected", f"HTTP {answer.status_code}, {state}")
+        # a new connection waits for its first-sync preview; the admin has seen it and starts syncing
+        started = admin.call("fieldops.calendar.connection", "action_start_first_sync", [[conn]], context=ctx)
+        check("first sync started after its preview", started.ok, started.brief())
         world.connections[(provider, company)] = (conn, account)
         jobs = admin.call("fsm.order", "create", [[{
             "location_id": location, "team_id": team, "company_id": company,

@@ -102,11 +102,13 @@ class CalendarConnection(models.Model):
 
     def action_view_failed_jobs(self):
         self.ensure_one()
+        self.check_access("read")  # a button of a record one cannot see is not a way in
         return {"type": "ir.actions.act_window", "name": _("Failed sync jobs"), "res_model": "queue.job",
                 "view_mode": "list,form", "domain": self._failed_jobs_domain()}
 
     def action_view_sync_runs(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id("fieldops_calendar_sync.action_calendar_sync_run")
         action["domain"] = [("connection_id", "=", self.id)]
         return action

@@ -142,8 +142,10 @@ class TestHealthPanel(SandboxCase):
             self.assertFalse(self.env[model].with_user(outsider).search([]), model)
         action = self.env["ir.actions.act_window"]._for_xml_id("fieldops_calendar_sync.action_calendar_health")
         self.assertFalse(self.env[action["res_model"]].with_user(outsider).search([]))
+        for method in ("action_view_sync_runs", "action_view_failed_jobs"):
+            with self.assertRaises(AccessError):
+                getattr(self.connection.with_user(outsider), method)()
         with self.assertRaises(AccessError):
-            self.connection.with_user(outsider).action_view_sync_runs()
             self.connection.with_user(outsider).read(["quota_used", "health_summary"])
 
 
