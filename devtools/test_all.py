@@ -1,7 +1,8 @@
 """The test command: the engine suite (pinned and current), then the Odoo suite on real Odoo 18.
 
 Usage: ``bin/test [--require-odoo] [--engine-only | --odoo-only] [--pinned-only]
-[--odoo-tags TAGS] [--commit-tags TAGS] [-- pytest args]``. ``FIELDOPS_REQUIRE_ODOO=1`` is the same as
+[--odoo-tags TAGS] [--commit-tags TAGS] [--no-security] [-- pytest args]``. Where Odoo is found, the
+security suite (``devtools/security_suite.py``) runs after the Odoo passes. ``FIELDOPS_REQUIRE_ODOO=1`` is the same as
 ``--require-odoo``: a missing Odoo then fails instead of being reported as skipped.
 """
 
@@ -195,6 +196,31 @@ def run_odoo(tally, require, tags, commit_tags=COMMIT_TAGS):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def run_security(tally, require):
+    """The security suite (devtools/security_suite.py) against its own running product, when Odoo is here."""
+    odoo, why = odoo_env.find_odoo()
+    if odoo is None:
+        line = f"security suite: SKIPPED — {why}"
+        say(line)
+        if require:
+            tally.add("security suite", 0, 1, note="(required but Odoo 18 is missing)")
+        else:
+            tally.lines.append("  " + line)
+        return
+    started = time.monotonic()
+    log_path = os.path.join(RUN_DIR, "security-suite.log")
+    say(f"security suite: attacks on the running product, then a leak scan (log: {log_path})")
+    with open(log_path, "w") as log:
+        result = subprocess.run([sys.executable, "-m", "devtools.security_suite", "--require-odoo"], cwd=ROOT,
+                                stdout=log, stderr=subprocess.STDOUT)
+    with open(log_path) as log:
+        totals = re.findall(r"^\s*total\s+(\d+)\s+(\d+)\s+(\d+)\s*$", log.read(), flags=re.M)
+    passed, failed = (int(totals[-1][1]), int(totals[-1][2])) if totals else (0, 0)
+    if result.returncode != 0 and failed == 0:
+        failed = 1
+    tally.add("security suite", passed, failed, note=f"({time.monotonic() - started:.0f} s)")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="bin/test", description=__doc__)
     parser.add_argument("--require-odoo", action="store_true",
@@ -205,6 +231,7 @@ def main(argv=None):
     parser.add_argument("--odoo-tags", default=f"/{ADDON}", help="test tags of the standard Odoo pass")
     parser.add_argument("--commit-tags", default=COMMIT_TAGS,
                         help="test tags of the pass on committed data ('none' skips it)")
+    parser.add_argument("--no-security", action="store_true", help="skip the security suite")
     parser.add_argument("pytest_args", nargs="*")
     args = parser.parse_args(argv)
 
@@ -220,6 +247,8 @@ def main(argv=None):
                 run_engine(tally, ".venv-current", False, args.pytest_args)
         if not args.engine_only:
             run_odoo(tally, args.require_odoo, args.odoo_tags, args.commit_tags)
+            if not args.no_security:
+                run_security(tally, args.require_odoo)
     except KeyboardInterrupt:
         say("interrupted; the private PostgreSQL cluster was stopped")
         return 130
