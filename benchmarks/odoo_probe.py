@@ -24,6 +24,7 @@ import time
 
 PROBE_FILE = sys.argv[1]
 ODOO_ARGS = sys.argv[2:]
+SLOW_SQL = 0.02  # seconds: statements slower than this are logged with their text
 _local = threading.local()
 _write_lock = threading.Lock()
 _out = open(PROBE_FILE, "a", buffering=1)  # noqa: SIM115 (lives as long as the server)
@@ -55,7 +56,10 @@ def _timed(kind, method):
             stats[kind + "_s"] += ended - started
             stats[kind + "_n"] += 1
             if kind == "http":
-                _emit(kind="http", uuid=stats["uuid"], t0=started, t1=ended)
+                url = next((a for a in args[1:3] if isinstance(a, str) and a.startswith("http")), "?")
+                _emit(kind="http", uuid=stats["uuid"], t0=started, t1=ended, url=url.split("?")[0][:100])
+            elif ended - started > SLOW_SQL:
+                _emit(kind="slow_sql", uuid=stats["uuid"], t0=started, t1=ended, query=str(args[1:2])[:160])
 
     return wrapper
 
@@ -131,7 +135,9 @@ def main():
     from odoo.addons.queue_job.job import Job
 
     Job.perform = _perform(Job.perform)
-    sys.argv = ["odoo-bin", "server", *ODOO_ARGS]
+    # the prefork server starts its websocket worker as ``python sys.argv[0] gevent ...``: give it odoo-bin
+    odoo_bin = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(odoo.__file__))), "odoo-bin")
+    sys.argv = [odoo_bin, "server", *ODOO_ARGS]
     odoo.cli.main()
 
 

@@ -102,8 +102,11 @@ http {{
     scgi_temp_path {tmp}/scgi;
     client_max_body_size 64m;
     upstream odoo {{
-        server 127.0.0.1:{port_a} max_fails=1 fail_timeout=2s;
-        server 127.0.0.1:{port_b} max_fails=1 fail_timeout=2s;
+        # max_fails=0: a dead server costs a refused connect on loopback, and the request goes to the other;
+        # counting failures would also mark the live server down while a burst of webhooks fills its backlog,
+        # turning slow answers into 502 "no live upstreams" for everyone (seen with max_fails=1)
+        server 127.0.0.1:{port_a} max_fails=0;
+        server 127.0.0.1:{port_b} max_fails=0;
     }}
     server {{
         listen 127.0.0.1:{port};
@@ -165,7 +168,7 @@ class Run:
                                       "fieldops_calendar_sync_key": key,
                                       "fieldops_calendar_sync_sandbox": self.info_path,
                                       "dbfilter": f"^{DB}$", "workers": str(self.args.workers),
-                                      "proxy_mode": "True",
+                                      "proxy_mode": "True", "gevent_port": str(free_port()),
                                       "max_cron_threads": "1", "limit_time_real": "600", "log_level": "info",
                                   })
         say("creating the database (Odoo, fieldservice, queue_job, the addon with demo data)")
@@ -266,12 +269,21 @@ class Run:
         return answer.json()
 
     def rpc(self, model, method, *args):
-        """An XML-RPC call as the demo admin, through nginx."""
+        """An XML-RPC call as the demo admin, through nginx (again after a 502/503/504, as a client would)."""
         url = f"http://127.0.0.1:{self.port}"
-        if getattr(self, "_uid", None) is None:
-            self._uid = xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/common").authenticate(DB, "admin", "admin", {})
-        models = xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/object", allow_none=True)
-        return models.execute_kw(DB, self._uid, "admin", model, method, list(args))
+        for attempt in range(5):
+            try:
+                if getattr(self, "_uid", None) is None:
+                    self._uid = xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/common").authenticate(
+                        DB, "admin", "admin", {})
+                models = xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/object", allow_none=True)
+                return models.execute_kw(DB, self._uid, "admin", model, method, list(args))
+            except xmlrpc.client.ProtocolError as exc:
+                if exc.errcode not in (502, 503, 504) or attempt == 4:
+                    raise
+                self.note(f"XML-RPC {model}.{method} answered {exc.errcode}; again in 2 s")
+                time.sleep(2)
+        return None
 
     def trigger_requeue_cron(self):
         """Run the addon's requeue cron now, through nginx, as its schedule (every 5 minutes) would."""
@@ -515,7 +527,7 @@ class Run:
                     run = runs.get((item["uuid"], item["pid"], item["t0"]))
                     if run:
                         run.update(t1=item["t1"], stats=item)
-                else:
+                elif item["kind"] == "http":
                     http.append(item)
         for item in http:
             candidates = [r for r in runs.values() if r["uuid"] == item["uuid"] and r["pid"] == item["pid"]
@@ -534,14 +546,17 @@ class Run:
             end = max(t1 for _t0, t1 in run["http"])
             if run["t1"] is None and self.killed_at and run["server"] == "A" and run["t0"] < self.killed_at:
                 end = self.killed_at  # killed mid-job: it may have been working until the kill
-            work[connection_of[run["uuid"]]].append((start, end, run["uuid"][:8]))
+            label = f"{run['uuid'][:8]} {run['method']} on {run['server']} (pid {run['pid']})"
+            work[connection_of[run["uuid"]]].append((start, end, label))
         out = collections.defaultdict(list)
         for connection, spans in work.items():
             spans.sort()
-            for i, (_start, end, uuid) in enumerate(spans):
-                for other_start, _other_end, other in spans[i + 1:]:
+            for i, (start, end, label) in enumerate(spans):
+                for other_start, other_end, other in spans[i + 1:]:
                     if other_start < end:
-                        out[connection].append((uuid, other))
+                        out[connection].append(
+                            (f"{label} [{start - self.t0:.3f}, {end - self.t0:.3f}]",
+                             f"{other} [{other_start - self.t0:.3f}, {other_end - self.t0:.3f}]"))
         return out
 
     def servers(self):
@@ -560,6 +575,14 @@ class Run:
                 retried += len(hops) > 1
         print(f"\nrunjob requests for our jobs through nginx: {dict(by_server)}; passed to the other server after "
               f"the first failed: {retried}")
+        hooks = collections.Counter()
+        with open(os.path.join(self.home, "nginx-access.log")) as handle:
+            for line in handle:
+                match = re.search(r'"POST /fieldops_calendar_sync/webhook/\S+ [^"]*" (\d+)', line)
+                if match:
+                    hooks[match.group(1)] += 1
+        print(f"webhook deliveries through nginx by answer: {dict(sorted(hooks.items()))} (the providers send one "
+              "per change, our own pushes' echoes included)")
         states = collections.Counter(j["state"] for j in self.job_rows())
         print(f"our queue jobs by state: {dict(states)}")
         failed = self.sql("SELECT uuid, method_name, exc_info FROM queue_job WHERE state = 'failed'")
@@ -628,7 +651,7 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--edits", type=int, default=5, help="calendar-side edits per connection")
-    parser.add_argument("--workers", type=int, default=3, help="HTTP worker processes per Odoo server (prefork)")
+    parser.add_argument("--workers", type=int, default=4, help="HTTP worker processes per Odoo server (prefork)")
     parser.add_argument("--capacity", type=int, default=4, help="queue_job channel capacity (jobs at once)")
     parser.add_argument("--down", type=float, default=5, help="seconds server A stays dead")
     parser.add_argument("--cron-every", type=float, default=5, help="seconds between runs of the requeue cron")
