@@ -671,6 +671,7 @@ def main(argv=None):
     home = tempfile.mkdtemp(prefix="fieldops-two-")
     os.chmod(home, 0o755)  # noqa: S103 (PostgreSQL and nginx's worker run as other users)
     run = Run(args, odoo, home)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a terminated run still stops what it started
     try:
         run.start()
         run.run()
