@@ -28,6 +28,8 @@ LOCK_BUSY_RETRY_SECONDS = 2
 LOCK_WAIT_SECONDS = 2.0
 THROTTLE_CAP = timedelta(hours=1)
 MAX_ATTEMPTS = 5
+# a started job younger than this may be polling for the lock (LOCK_WAIT_SECONDS): never taken for dead
+DEAD_JOB_GRACE = timedelta(seconds=LOCK_WAIT_SECONDS + 3)
 
 
 class CalendarConnection(models.Model):
@@ -383,7 +385,8 @@ class CalendarConnection(models.Model):
 
     @api.model
     def _cron_requeue_owed_work(self):
-        """Re-enqueue owed work whose job was lost; requeue 'started' jobs whose worker died."""
+        """Requeue 'started' jobs whose worker died; re-enqueue owed work whose job was lost."""
+        self._requeue_dead_jobs()
         Job = self.env["queue.job"].sudo()
         for connection in self.sudo().search([("state", "in", ("connected", "sandbox_connected", "throttled"))]):
             for kind, owed in (
@@ -393,11 +396,29 @@ class CalendarConnection(models.Model):
                 if not owed:
                     continue
                 keys = [f"fieldops-calendar-{kind}-{connection.id}", f"fieldops-calendar-{kind}-full-{connection.id}"]
-                jobs = Job.search([("identity_key", "in", keys),
-                                   ("state", "in", ("wait_dependencies", "pending", "enqueued", "started"))])
-                started = jobs.filtered(lambda j: j.state == "started")
-                if started and connection._lock_is_free():
-                    _logger.warning("requeueing %s dead %s job(s) of calendar %s", len(started), kind, connection.id)
-                    started.requeue()
-                elif not jobs:
+                if not Job.search_count([("identity_key", "in", keys),
+                                         ("state", "in", ("wait_dependencies", "pending", "enqueued", "started"))]):
                     getattr(connection, f"_enqueue_{kind}")()
+
+    @api.model
+    def _requeue_dead_jobs(self):
+        """Requeue every 'started' job of a connection whose lock nobody holds: its worker died.
+
+        Every job of ours runs inside the connection's lock, so a started job whose lock is free is dead,
+        whether or not its connection still owes work (a later job may have done it): queue_job 18.0.1.7.0
+        leaves it 'started' forever otherwise, holding a slot of its channel. A job younger than the lock
+        wait may still be polling for a lock that another job just released, so it is left alone.
+        """
+        Job = self.env["queue.job"].sudo()
+        started = Job.search([("model_name", "=", self._name), ("state", "=", "started"),
+                              ("date_started", "<", fields.Datetime.now() - DEAD_JOB_GRACE)])
+        by_connection = {}
+        for job in started:
+            for connection in job.records.sudo().exists():
+                by_connection.setdefault(connection, Job)
+                by_connection[connection] |= job
+        for connection, jobs in by_connection.items():
+            if connection._lock_is_free():
+                _logger.warning("requeueing %s dead job(s) of calendar %s: %s", len(jobs), connection.id,
+                                ", ".join(jobs.mapped("method_name")))
+                jobs.requeue()

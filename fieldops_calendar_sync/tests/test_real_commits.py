@@ -69,7 +69,7 @@ class TestPushCommitsAndLock(RealCommitsCase):
         self.assertEqual(self.jobs(connection_id, method="_job_push")[0][2], "started")
         with self.env_() as env:
             self.assertTrue(env[CONNECTION].browse(connection_id)._lock_is_free())
-            env[CONNECTION]._cron_requeue_owed_work()
+        self.requeue_once_old_enough(push_uuid)
         self.assertEqual(self.jobs(connection_id, method="_job_push"), [(push_uuid, "_job_push", "pending")])
         # the stalled batch lands at the provider after the crash; the retry must not duplicate it
         self.assertEqual(self.run_job(push_uuid), "done")
@@ -97,6 +97,40 @@ class TestPushCommitsAndLock(RealCommitsCase):
                          "a job whose worker holds the lock is not requeued")
         self.assertEqual(worker.wait(timeout=60), 0, worker.stdout.read())
         self.assertEqual(self.jobs(connection_id, ("done",), "_job_push")[0][0], push_uuid)
+
+    def test_a_dead_job_is_requeued_even_when_another_job_did_its_work(self):
+        # Two servers behind a proxy: the server running a push is killed, a later push (enqueued by a pull
+        # on the other server) pushes everything. Nothing is owed any more, but the dead job was left
+        # 'started' forever, holding a slot of the channel (found by benchmarks/two_servers.py).
+        connection_id, account = self.connect("google", jobs=3)
+        self.sandbox.google.inject_fault("slow", delay=5, path_contains="/events")
+        (push_uuid, _method, _state), = self.jobs(connection_id, method="_job_push")
+        worker = self.start_worker(push_uuid)
+        self.addCleanup(worker.kill)
+        self.wait_for(lambda: self.jobs(connection_id, ("started",), "_job_push"), message="the job to start")
+        self.wait_for(lambda: not self.sandbox.google.faults, message="the push to reach the provider")
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+        with self.env_() as env:  # another worker's push does the work
+            env[CONNECTION].browse(connection_id)._job_env()._job_push()
+        self.assertEqual(self.link_states(connection_id), {"in_sync": 3})
+        self.requeue_once_old_enough(push_uuid)
+        self.assertEqual(self.jobs(connection_id, ("pending",), "_job_push"), [(push_uuid, "_job_push", "pending")])
+        self.assertEqual(self.run_job(push_uuid), "done")
+        time.sleep(5.5)  # the stalled request of the dead worker finishes
+        self.assertEqual(len(self.sandbox.google.live_events(account)), 3)
+
+    def requeue_once_old_enough(self, uuid):
+        """The requeue cron leaves a job that started a moment ago (it may be polling for the lock), then
+        requeues it once it is older than the lock wait."""
+        with self.env_() as env:
+            env[CONNECTION]._cron_requeue_owed_work()
+            env.cr.execute("SELECT state FROM queue_job WHERE uuid = %s", (uuid,))
+            self.assertEqual(env.cr.fetchone()[0], "started", "a job that just started is not taken for dead")
+            env.cr.execute("UPDATE queue_job SET date_started = date_started - interval '1 minute' WHERE uuid = %s",
+                           (uuid,))
+        with self.env_() as env:
+            env[CONNECTION]._cron_requeue_owed_work()
 
     def _event_ids(self, connection_id):
         with self.env_() as env:
