@@ -72,7 +72,7 @@ def test_one_series_with_its_occurrences(side):
 
 
 def test_ending_a_series_keeps_its_past_occurrences(side):
-    client, emulator, account = side
+    client, _emulator, _account = side
     master = client.create_series("s" + "0" * 30 + "2", FIRST, Recurrence("weekly"))
     first = client.series_instances(master.id, *WINDOW)
     assert len(first) >= 8
