@@ -80,3 +80,14 @@ class Recurrence:
         else:
             span.update(type="noEnd")
         return {"pattern": pattern, "range": span}
+
+    @classmethod
+    def from_rrule(cls, text: str) -> Recurrence:
+        """Read back a rule written by ``rrule()``; ``Unrepresentable`` for anything else."""
+        parts = dict(p.split("=", 1) for p in text.removeprefix("RRULE:").split(";") if "=" in p)
+        if set(parts) - {"FREQ", "INTERVAL", "UNTIL", "COUNT"}:
+            raise Unrepresentable(f"unsupported rule {text!r}")
+        until = datetime.strptime(parts["UNTIL"], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc) \
+            if "UNTIL" in parts else None
+        return cls(parts.get("FREQ", "").lower(), int(parts.get("INTERVAL", 1)), until=until,
+                   count=int(parts["COUNT"]) if "COUNT" in parts else None)

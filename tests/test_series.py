@@ -114,3 +114,11 @@ def test_jobs_bound_to_occurrences_follow_the_occurrence_rules(side):
     assert instances[START + timedelta(days=1)].data.start == moved, "the job's occurrence became an exception"
     assert instances[START + timedelta(days=2)].data.start == START + timedelta(days=2)
     assert len(emulator.live_events(account)) >= 1 and client.get(master.id).data.start == START
+
+
+def test_a_rule_we_wrote_reads_back():
+    for rule in (Recurrence("daily"), Recurrence("weekly", 3, count=7),
+                 Recurrence("daily").ending(START + timedelta(days=9))):
+        assert Recurrence.from_rrule(rule.rrule()) == rule
+    with pytest.raises(Unrepresentable):
+        Recurrence.from_rrule("RRULE:FREQ=WEEKLY;BYDAY=MO,WE")
