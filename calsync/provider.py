@@ -71,7 +71,11 @@ class CalendarProvider(abc.ABC):
 
     def update_series(self, series_id: str, data: EventData, recurrence: Recurrence,
                       if_match: str | None = None) -> RemoteEvent:
-        """Replace the series' content and rule (a stopped rule ends the series; past occurrences stay)."""
+        """Replace the series' rule (a stopped rule ends it; past occurrences stay).
+
+        ``data`` gives the first start and the zone the rule is read in; the content is left as the
+        calendar has it, since each occurrence's job owns what its occurrence shows.
+        """
         raise NotImplementedError
 
     def series_instances(self, series_id: str, start: datetime, end: datetime) -> list[RemoteEvent]:

@@ -241,15 +241,8 @@ class GoogleCalendarClient(CalendarProvider):
         return WriteResult(op, error=error)
 
     # -- recurring series ---------------------------------------------------------------------
-    def _series_body(self, data, recurrence, identity=None):
-        body = event_body(data, identity or "", self.invite_attendees)
-        if identity is None:
-            body.pop("extendedProperties")  # an update keeps the identity the series was created with
-        body["recurrence"] = [recurrence.rrule()]
-        return body
-
     def create_series(self, identity, data, recurrence) -> RemoteEvent:
-        body = dict(self._series_body(data, recurrence, identity), id=identity)
+        body = dict(event_body(data, identity, self.invite_attendees), id=identity, recurrence=[recurrence.rrule()])
         try:
             return parse_event(self._execute(self._events.insert(
                 calendarId=self.calendar_id, body=body, sendUpdates=self.send_updates)))
@@ -265,7 +258,7 @@ class GoogleCalendarClient(CalendarProvider):
 
     def update_series(self, series_id, data, recurrence, if_match=None) -> RemoteEvent:
         request = self._events.patch(calendarId=self.calendar_id, eventId=series_id,
-                                     body=self._series_body(data, recurrence), sendUpdates=self.send_updates)
+                                     body={"recurrence": [recurrence.rrule()]}, sendUpdates=self.send_updates)
         if if_match:
             request.headers["If-Match"] = if_match
         return parse_event(self._execute(request))

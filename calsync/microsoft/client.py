@@ -231,8 +231,7 @@ class GraphCalendarClient(CalendarProvider):
 
     def update_series(self, series_id, data, recurrence, if_match=None) -> RemoteEvent:
         headers = {"If-Match": _etag(if_match)} if if_match else {}
-        body = dict(event_body(data, self.invite_attendees),
-                    recurrence=recurrence.graph(data.start, data.time_zone or "UTC"))
+        body = {"recurrence": recurrence.graph(data.start, data.time_zone or "UTC")}
         return parse_event(self._request("PATCH", f"{self.config.graph_base}/me/events/{series_id}",
                                          json=body, headers=headers))
 
