@@ -8,6 +8,7 @@ cancelled occurrence goes through the deletion rule).
 
 import json
 import logging
+from dataclasses import replace
 from datetime import timedelta, timezone
 
 from odoo import _, api, fields, models
@@ -18,6 +19,7 @@ from calsync import mapping
 from calsync.errors import SyncError
 from calsync.events import EventData
 from calsync.recurrence import Recurrence, Unrepresentable
+from calsync.sync import CONNECTION_ERRORS
 
 _logger = logging.getLogger(__name__)
 
@@ -73,11 +75,13 @@ class CalendarSeries(models.Model):
                 series._sync(client, links)
             except Unrepresentable as exc:
                 series._fall_back(str(exc))
+            except CONNECTION_ERRORS:
+                raise  # about the calendar, not this series: the links stay owed and the push job decides
             except SyncError as exc:
-                # the orders' links stay owed; the push of this connection reports provider trouble itself
-                _logger.info("calendar %s: series of %s not synced: %s", connection.id, recurring.name, exc)
-                self.env.cr.rollback()
-                raise
+                # the provider refused this series (or it was deleted in the calendar): this order's jobs
+                # go as separate events, and the rest of the calendar's push is not held up by it
+                _logger.info("calendar %s: series of %s refused: %s", connection.id, recurring.name, exc)
+                series._fall_back(_("the calendar refused the series: %s", exc))
             store.commit()
 
     @api.model
@@ -108,7 +112,9 @@ class CalendarSeries(models.Model):
 
     def _master_data(self, template_job, start, hours):
         """The series' content: what each occurrence's job shows, from the start the rule begins at."""
-        values = job_values(template_job, self.connection_id)
+        # the template may itself be cancelled by now (a suspended order): its content still describes the series
+        values = replace(job_values(template_job, self.connection_id), cancelled=False, start=start,
+                         end=start + timedelta(hours=hours))
         event = mapping.job_to_event(values, self.connection_id.invite_crew)
         return EventData(title=event.title, start=start, end=start + timedelta(hours=hours),
                          description=event.description, location=event.location, attendees=event.attendees,
@@ -145,7 +151,7 @@ class CalendarSeries(models.Model):
         master = client.update_series(self.remote_id, self._master_data(template, start, hours), recurrence)
         self.write({"remote_version": master.version, "rule": recurrence.rrule(), "state": state,
                     "duration_hours": hours, "needs_update": False})
-        self._unbind_lost_occurrences(client)
+        self._rebind_after_update(client)
         if state == "fallback":
             self._fall_back(self.note)
 
@@ -156,21 +162,27 @@ class CalendarSeries(models.Model):
         return client.series_instances(self.remote_id, min(starts) - BIND_MARGIN, max(starts) + BIND_MARGIN)
 
     def _series_links(self):
+        """Live links bound to one of this series' occurrences."""
         return self.env["fieldops.calendar.link"].sudo().search([
-            ("connection_id", "=", self.connection_id.id), ("state", "!=", "tombstone"),
-            ("event_id", "!=", False), ("job_id.fsm_recurring_id", "=", self.recurring_id.id)])
+            ("calendar_series_id", "=", self.id), ("state", "!=", "tombstone"), ("event_id", "!=", False)])
 
-    def _unbind_lost_occurrences(self, client):
-        """Jobs whose occurrence the new rule no longer has keep an event of their own (pushed as a create)."""
+    def _rebind_after_update(self, client):
+        """After a rule change: jobs whose occurrence the rule no longer has keep an event of their own
+        (pushed as a create); occurrences that stay and hold what was agreed take their new version
+        (a series edit re-versions its plain occurrences), so the next write to them is not refused."""
         links = self._series_links()
         if not links:
             return
         window_jobs = links.job_id.filtered("scheduled_date_start")
-        present = {i.id for i in self._instances(client, window_jobs) if not i.deleted}
-        prefix = f"{self.remote_id}_"
-        lost = links.filtered(lambda link: link.event_id not in present and (
-            link.event_id.startswith(prefix) or link.event_id.rpartition("_")[0] == self.remote_id))
-        lost.write({"event_id": False, "remote_version": False, "base_json": False, "state": "pending_push"})
+        present = {i.id: i for i in self._instances(client, window_jobs) if not i.deleted}
+        for link in links.filtered(lambda link: link.event_id in present):
+            occurrence = present[link.event_id]
+            if occurrence.version != link.remote_version and \
+                    mapping.to_base(mapping.event_values(occurrence)) == link._base():
+                link.remote_version = occurrence.version
+        lost = links.filtered(lambda link: link.event_id not in present)
+        lost.write({"event_id": False, "remote_version": False, "base_json": False, "state": "pending_push",
+                    "calendar_series_id": False})
 
     def _bind(self, client, links):
         """Bind each unbound order link to the occurrence that starts where the order does."""
@@ -186,8 +198,9 @@ class CalendarSeries(models.Model):
                 continue  # not on the rule (moved before its first push): it gets an event of its own
             # the occurrence holds the series' content: that is the base; if the job differs, the push
             # that follows sends the difference to this occurrence alone (an exception)
+            base = mapping.to_base(mapping.event_values(occurrence))
             link.write({"event_id": occurrence.id, "remote_version": occurrence.version,
-                        "base_json": json.dumps(mapping.to_base(mapping.event_values(occurrence)), sort_keys=True)})
+                        "calendar_series_id": self.id, "base_json": json.dumps(base, sort_keys=True)})
 
     def _fall_back(self, reason):
         self.ensure_one()

@@ -133,11 +133,34 @@ class SeriesTests:
             self.assertEqual(self.link(order).event_id, past_ids[order.id])
             self.assertIn(past_ids[order.id], present, "past occurrences stay")
             self.assertEqual(self.link(order).state, "in_sync")
+        self.assertFalse([w for w in writes if w["status"] >= 400], writes)
         # the later orders still exist in Odoo: each keeps an event of its own, outside the ended series
         self.assertEqual(len([w for w in writes if w["method"] == "POST"]), len(future))
         for order in future:
             self.assertEqual(self.link(order).state, "in_sync", self.link(order).last_error)
             self.assertNotIn(self.link(order).event_id, present)
+
+    def test_suspending_ends_the_series_and_cancels_the_open_orders_occurrences(self):
+        self.start()
+        self.push()
+        self.recurring.action_suspend()  # OCA cancels every open order, past ones included
+        writes = self.push()
+        self.assertEqual(self.series().state, "ended")
+        self.assertFalse([w for w in writes if w["method"] == "POST"], "no order gets an event of its own")
+        self.assertEqual(set(self.orders.calendar_link_ids.mapped("state")), {"tombstone"})
+        past = self.orders.filtered(lambda o: o.scheduled_date_start < datetime.now())
+        # past occurrences were cancelled one by one, as their orders were; later ones ended with the series
+        self.assertEqual(len([w for w in writes if w["method"] == "DELETE"]), len(past), writes)
+        self.assertFalse([w for w in writes if w["status"] == 412], "the series edit re-versioned the occurrences")
+        self.assertFalse({i.id for i in self.instances() if not i.deleted}
+                         & set(self.orders.calendar_link_ids.mapped("event_id")))
+
+    def test_removing_the_calendars_events_removes_the_series(self):
+        self.start()
+        self.push()
+        run_job(self, self.connection, "_job_remove_events_and_disconnect")
+        self.assertFalse(self.emulator.live_events(self.account), "no master left behind with its occurrences")
+        self.assertEqual(set(self.orders.calendar_link_ids.mapped("state")), {"tombstone"})
 
     def test_changing_the_schedule_updates_the_series(self):
         self.start()
