@@ -8,9 +8,9 @@ from odoo import _, fields, models
 from calsync.recurrence import Recurrence, Unrepresentable
 
 WEEKDAY_FIELDS = ("mo", "tu", "we", "th", "fr", "sa", "su")
-# fields of a recurring order whose change the series must hear about
-SERIES_FIELDS = {"state", "fsm_frequency_set_id", "start_date", "end_date", "max_orders", "scheduled_duration",
-                 "description", "location_id"}
+# fields of a recurring order that change the series' rule (its content belongs to each occurrence's order,
+# and OCA applies description, duration or location changes to the orders it makes next, not to the made ones)
+SERIES_FIELDS = {"state", "fsm_frequency_set_id", "end_date", "max_orders"}
 RULE_FIELDS = {"interval", "interval_type", "is_exclusive", "use_bymonthday", "month_day", "use_byweekday",
                "use_bymonth", "use_setpos", "set_pos", *WEEKDAY_FIELDS}
 
