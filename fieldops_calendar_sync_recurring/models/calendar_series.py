@@ -121,7 +121,16 @@ class CalendarSeries(models.Model):
                          time_zone=event.time_zone, all_day=False)
 
     def _create_series(self, client):
-        first = self._jobs()[:1]
+        jobs = self._jobs()
+        # orders that already have an event of their own (pushed before this module was installed) keep it:
+        # the series starts after the last of them, so no occurrence doubles one of those events
+        own = self.env["fieldops.calendar.link"].sudo().search([
+            ("connection_id", "=", self.connection_id.id), ("job_id", "in", jobs.ids), ("state", "!=", "tombstone"),
+            ("event_id", "!=", False)]).job_id
+        if own:
+            last = max(own.mapped("scheduled_date_start"))
+            jobs = jobs.filtered(lambda job: job.scheduled_date_start > last)
+        first = jobs[:1]
         if not first:
             return False
         start = _aware(first.scheduled_date_start)

@@ -8,6 +8,8 @@ from datetime import datetime, timedelta, timezone
 from odoo.addons.fieldops_calendar_sync.tests.sandbox import SandboxCase, run_job
 from odoo.tests import tagged
 
+from calsync.events import EventData
+
 WRITES = ("POST", "PATCH", "PUT", "DELETE")
 
 
@@ -161,6 +163,27 @@ class SeriesTests:
         run_job(self, self.connection, "_job_remove_events_and_disconnect")
         self.assertFalse(self.emulator.live_events(self.account), "no master left behind with its occurrences")
         self.assertEqual(set(self.orders.calendar_link_ids.mapped("state")), {"tombstone"})
+
+    def test_orders_with_events_of_their_own_keep_them_and_the_series_starts_after(self):
+        """Orders pushed one by one before this module was installed are not doubled by occurrences."""
+        self.start()
+        client = self.connection._make_client()
+        for order in self.orders[:2]:
+            link = self.link(order)
+            start = order.scheduled_date_start.replace(tzinfo=timezone.utc)
+            event = client.create(link.identity, EventData(title=order.name, start=start,
+                                                           end=start + timedelta(hours=1)))
+            link.write({"event_id": event.id, "remote_version": event.version})
+        own = {o.id: self.link(o).event_id for o in self.orders[:2]}
+        self.push()
+        self.assertEqual(self.series().anchor_start, self.orders[2].scheduled_date_start)
+        starts = {i.original_start.replace(tzinfo=None) for i in self.instances()}
+        self.assertFalse(starts & set(self.orders[:2].mapped("scheduled_date_start")))
+        for order in self.orders[:2]:
+            self.assertEqual(self.link(order).event_id, own[order.id])
+            self.assertFalse(self.link(order).calendar_series_id)
+        for order in self.orders[2:]:
+            self.assertEqual(self.link(order).calendar_series_id, self.series())
 
     def test_changing_the_schedule_updates_the_series(self):
         self.start()
