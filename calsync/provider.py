@@ -8,10 +8,11 @@ the in-memory reference provider. A third provider would only need to pass it.
 from __future__ import annotations
 
 import abc
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from .errors import SyncError
 from .events import ChangeSet, Channel, EventData, OpKind, RemoteEvent, WriteOp, WriteResult
+from .recurrence import Recurrence
 
 
 class CalendarProvider(abc.ABC):
@@ -23,6 +24,8 @@ class CalendarProvider(abc.ABC):
     max_batch = 1
     #: whether ``renew`` extends a channel in place (Graph) or needs a new one (Google)
     renews_in_place = False
+    #: whether the provider implements the series methods below (one recurring event for many jobs)
+    supports_series = False
 
     @abc.abstractmethod
     def list_changes(self, cursor: str | None = None) -> ChangeSet:
@@ -57,6 +60,28 @@ class CalendarProvider(abc.ABC):
 
         Raises ``PreconditionFailed`` if ``if_match`` is given and stale.
         """
+
+    # -- recurring series: optional; jobs link to the occurrences, the series itself has no link ------------
+    def create_series(self, identity: str, data: EventData, recurrence: Recurrence) -> RemoteEvent:
+        """Create a recurring event whose first occurrence is ``data``; idempotent like ``create``.
+
+        Returns the series master. Raises ``NotImplementedError`` where ``supports_series`` is false.
+        """
+        raise NotImplementedError
+
+    def update_series(self, series_id: str, data: EventData, recurrence: Recurrence,
+                      if_match: str | None = None) -> RemoteEvent:
+        """Replace the series' rule (a stopped rule ends it; past occurrences stay).
+
+        ``data`` gives the first start and the zone the rule is read in; the content is left as the
+        calendar has it, since each occurrence's job owns what its occurrence shows.
+        """
+        raise NotImplementedError
+
+    def series_instances(self, series_id: str, start: datetime, end: datetime) -> list[RemoteEvent]:
+        """The series' occurrences starting in [start, end), exceptions included, each with
+        ``original_start`` (the start the rule gave it, by which jobs are bound to occurrences)."""
+        raise NotImplementedError
 
     def apply(self, ops: list[WriteOp]) -> list[WriteResult]:
         """Send several writes, batched where the provider can; one result per op, in order.

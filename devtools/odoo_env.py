@@ -20,7 +20,9 @@ from dataclasses import dataclass
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUN_DIR = os.path.join(ROOT, ".run")
 DEFAULT_ODOO_HOME = "/opt/odoo18"
-OCA_ADDONS = ("odoo-addon-fieldservice>=18.0.5.9,<18.1", "odoo-addon-base_territory>=18.0.1.0,<18.1")
+OCA_ADDONS = ("odoo-addon-fieldservice>=18.0.5.9,<18.1", "odoo-addon-base_territory>=18.0.1.0,<18.1",
+              # optional: only the fieldops_calendar_sync_recurring bridge needs it (no OCA depends beyond fieldservice)
+              "odoo-addon-fieldservice_recurring>=18.0.1.2,<18.1")
 # queue_job 18.0.1.7.1 and later use @api.private, which the original 18.0 release lacks
 QUEUE_JOB_OLD_ODOO = "odoo-addon-queue_job==18.0.1.7.0"
 QUEUE_JOB_NEW_ODOO = "odoo-addon-queue_job>=18.0.1.7.0,<18.1"

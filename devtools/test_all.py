@@ -1,9 +1,11 @@
 """The test command: the engine suite (pinned and current), then the Odoo suite on real Odoo 18.
 
 Usage: ``bin/test [--require-odoo] [--engine-only | --odoo-only] [--pinned-only]
-[--odoo-tags TAGS] [--commit-tags TAGS] [--no-security] [-- pytest args]``. Where Odoo is found, the
-security suite (``devtools/security_suite.py``) runs after the Odoo passes. ``FIELDOPS_REQUIRE_ODOO=1`` is the same as
-``--require-odoo``: a missing Odoo then fails instead of being reported as skipped.
+[--odoo-tags TAGS] [--commit-tags TAGS] [--bridge-tags TAGS] [--no-security] [-- pytest args]``.
+``FIELDOPS_REQUIRE_ODOO=1`` is the same as ``--require-odoo``: a missing Odoo then fails instead of being
+reported as skipped. The recurring-orders bridge is tested in a database of its own (``--bridge-tags none``
+skips it), so the addon's own pass runs without fieldservice_recurring installed. Where Odoo is found, the
+security suite (``devtools/security_suite.py``) runs after the Odoo passes.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from devtools.pgcluster import PgCluster, free_port
 ROOT = odoo_env.ROOT
 RUN_DIR = odoo_env.RUN_DIR
 ADDON = "fieldops_calendar_sync"
+# installed in a database of its own, so the addon's own pass proves it needs no fieldservice_recurring
+BRIDGE = "fieldops_calendar_sync_recurring"
 
 
 class Tally:
@@ -145,7 +149,30 @@ def odoo_pass(odoo, config, db, args, log_path):
     return total, failed + len(problems), problems
 
 
-def run_odoo(tally, require, tags, commit_tags=COMMIT_TAGS):
+def run_addon_passes(odoo, config, cluster, tally, tags, commit_tags):
+    """The addon alone (no fieldservice_recurring installed), then its tests on committed data."""
+    started = time.monotonic()
+    say("installing the addon with demo data and running its tests (log: .run/odoo-test.log)")
+    total, failed, problems = odoo_pass(odoo, config, "fieldops_test", ["-i", ADDON, "--test-tags", tags],
+                                        os.path.join(RUN_DIR, "odoo-test.log"))
+    for line in problems:
+        say(line)
+    tally.add("odoo suite", max(0, total - failed), failed, note=f"({time.monotonic() - started:.0f} s)")
+    if not commit_tags or commit_tags == "none" or not total:
+        return
+    # tests that need real commits, separate sessions and processes: on a throwaway copy
+    started = time.monotonic()
+    cluster.psql("CREATE DATABASE fieldops_commits TEMPLATE fieldops_test")
+    say("tests on committed data, in a throwaway copy of the database (log: .run/odoo-test-commits.log)")
+    total, failed, problems = odoo_pass(odoo, config, "fieldops_commits", ["--test-tags", commit_tags],
+                                        os.path.join(RUN_DIR, "odoo-test-commits.log"))
+    for line in problems:
+        say(line)
+    tally.add("odoo suite, committed data", max(0, total - failed), failed,
+              note=f"({time.monotonic() - started:.0f} s)")
+
+
+def run_odoo(tally, require, tags, commit_tags=COMMIT_TAGS, bridge_tags=f"/{BRIDGE}"):
     odoo, why = odoo_env.find_odoo()
     if odoo is None:
         line = f"Odoo suite: SKIPPED — {why}"
@@ -172,25 +199,19 @@ def run_odoo(tally, require, tags, commit_tags=COMMIT_TAGS):
         odoo_env.write_config(config, odoo, oca, cluster, data_dir=os.path.join(workdir, "data"),
                               http_port=free_port(),
                               extra={"fieldops_calendar_sync_key": key, "workers": "0"})
-        started = time.monotonic()
-        say("installing the addon with demo data and running its tests (log: .run/odoo-test.log)")
-        total, failed, problems = odoo_pass(odoo, config, "fieldops_test", ["-i", ADDON, "--test-tags", tags],
-                                            os.path.join(RUN_DIR, "odoo-test.log"))
-        for line in problems:
-            say(line)
-        tally.add("odoo suite", max(0, total - failed), failed, note=f"({time.monotonic() - started:.0f} s)")
-        if not commit_tags or commit_tags == "none" or not total:
-            return
-        # tests that need real commits, separate sessions and processes: on a throwaway copy
-        started = time.monotonic()
-        cluster.psql("CREATE DATABASE fieldops_commits TEMPLATE fieldops_test")
-        say("tests on committed data, in a throwaway copy of the database (log: .run/odoo-test-commits.log)")
-        total, failed, problems = odoo_pass(odoo, config, "fieldops_commits", ["--test-tags", commit_tags],
-                                            os.path.join(RUN_DIR, "odoo-test-commits.log"))
-        for line in problems:
-            say(line)
-        tally.add("odoo suite, committed data", max(0, total - failed), failed,
-                  note=f"({time.monotonic() - started:.0f} s)")
+        if tags and tags != "none":
+            run_addon_passes(odoo, config, cluster, tally, tags, commit_tags)
+        if bridge_tags and bridge_tags != "none":
+            started = time.monotonic()
+            say(f"installing {BRIDGE} (with fieldservice_recurring) in a database of its own and running its "
+                "tests (log: .run/odoo-test-recurring.log)")
+            total, failed, problems = odoo_pass(odoo, config, "fieldops_recurring",
+                                                ["-i", BRIDGE, "--test-tags", bridge_tags],
+                                                os.path.join(RUN_DIR, "odoo-test-recurring.log"))
+            for line in problems:
+                say(line)
+            tally.add("odoo suite, recurring orders bridge", max(0, total - failed), failed,
+                      note=f"({time.monotonic() - started:.0f} s)")
     finally:
         cluster.stop()
         shutil.rmtree(workdir, ignore_errors=True)
@@ -231,6 +252,8 @@ def main(argv=None):
     parser.add_argument("--odoo-tags", default=f"/{ADDON}", help="test tags of the standard Odoo pass")
     parser.add_argument("--commit-tags", default=COMMIT_TAGS,
                         help="test tags of the pass on committed data ('none' skips it)")
+    parser.add_argument("--bridge-tags", default=f"/{BRIDGE}",
+                        help=f"test tags of the {BRIDGE} pass, in a database of its own ('none' skips it)")
     parser.add_argument("--no-security", action="store_true", help="skip the security suite")
     parser.add_argument("pytest_args", nargs="*")
     args = parser.parse_args(argv)
@@ -246,7 +269,7 @@ def main(argv=None):
             if not args.pinned_only:
                 run_engine(tally, ".venv-current", False, args.pytest_args)
         if not args.engine_only:
-            run_odoo(tally, args.require_odoo, args.odoo_tags, args.commit_tags)
+            run_odoo(tally, args.require_odoo, args.odoo_tags, args.commit_tags, args.bridge_tags)
             if not args.no_security:
                 run_security(tally, args.require_odoo)
     except KeyboardInterrupt:

@@ -39,6 +39,7 @@ class GoogleCalendarClient(CalendarProvider):
     name = "google"
     max_batch = 50
     renews_in_place = False
+    supports_series = True
 
     def __init__(self, config: GoogleConfig, token: str, calendar_id: str = "primary", send_updates: str = "none",
                  invite_attendees: bool = False, on_token_refresh=None, sleep=time.sleep, meter=None):
@@ -238,6 +239,42 @@ class GoogleCalendarClient(CalendarProvider):
         except SyncError as again:
             return WriteResult(op, error=again)
         return WriteResult(op, error=error)
+
+    # -- recurring series ---------------------------------------------------------------------
+    def create_series(self, identity, data, recurrence) -> RemoteEvent:
+        body = dict(event_body(data, identity, self.invite_attendees), id=identity, recurrence=[recurrence.rrule()])
+        try:
+            return parse_event(self._execute(self._events.insert(
+                calendarId=self.calendar_id, body=body, sendUpdates=self.send_updates)))
+        except ProviderError as exc:
+            if exc.status != 409:
+                raise
+        existing = self.get(identity)  # a retried create: the series is there already (or was cancelled)
+        if existing is None:
+            raise ProviderError("Google reports the series id as taken but cannot find it.", status=409)
+        if existing.deleted:
+            return self.update_series(identity, data, recurrence, existing.version)
+        return existing
+
+    def update_series(self, series_id, data, recurrence, if_match=None) -> RemoteEvent:
+        request = self._events.patch(calendarId=self.calendar_id, eventId=series_id,
+                                     body={"recurrence": [recurrence.rrule()]}, sendUpdates=self.send_updates)
+        if if_match:
+            request.headers["If-Match"] = if_match
+        return parse_event(self._execute(request))
+
+    def series_instances(self, series_id, start, end) -> list[RemoteEvent]:
+        events, page_token = [], None
+        while True:
+            params = {"calendarId": self.calendar_id, "eventId": series_id, "showDeleted": True,
+                      "timeMin": start.isoformat(), "timeMax": end.isoformat(), "maxResults": PAGE_SIZE,
+                      "pageToken": page_token}
+            page = self._execute(self._events.instances(**{k: v for k, v in params.items() if v is not None}))
+            parsed, _bad = parse_items(page.get("items", []), page.get("timeZone") or "UTC")
+            events += parsed
+            page_token = page.get("nextPageToken")
+            if not page_token:
+                return events
 
     # -- push channels -----------------------------------------------------------------------
     def watch(self, address, token, channel_id, ttl: timedelta, lifecycle_address=None) -> Channel:

@@ -31,8 +31,12 @@ def parse_event(item: dict, calendar_zone: str | None = "UTC") -> RemoteEvent:
     if not event_id:
         raise InvalidEvent("an event without an id")
     identity = ((item.get("extendedProperties") or {}).get("private") or {}).get(IDENTITY_KEY)
+    original = item.get("originalStartTime")
+    original_start = parse_rfc3339(original["dateTime"]) if isinstance(original, dict) and \
+        original.get("dateTime") else None
     common = {"id": event_id, "version": item.get("etag", ""), "identity": identity,
-              "ical_uid": item.get("iCalUID"), "series_id": item.get("recurringEventId")}
+              "ical_uid": item.get("iCalUID"), "series_id": item.get("recurringEventId"),
+              "original_start": original_start}
     if item.get("status") == "cancelled":
         return RemoteEvent(deleted=True, **common)
     start_side, end_side = item.get("start"), item.get("end")
@@ -43,16 +47,13 @@ def parse_event(item: dict, calendar_zone: str | None = "UTC") -> RemoteEvent:
         start, end = all_day_bounds(start, end, event_zone or calendar_zone)
     if end < start:
         raise InvalidEvent("the event ends before it starts", event_id=event_id)
-    original = item.get("originalStartTime")
-    original_start = parse_rfc3339(original["dateTime"]) if isinstance(original, dict) and \
-        original.get("dateTime") else None
     data = EventData(
         title=item.get("summary") or "", start=start, end=end, description=item.get("description") or "",
         location=item.get("location") or "",
         attendees=tuple(a.get("email", "") for a in item.get("attendees") or [] if a.get("email")),
         time_zone=event_zone or calendar_zone or "UTC", all_day=all_day,
     )
-    return RemoteEvent(data=data, original_start=original_start, **common)
+    return RemoteEvent(data=data, **common)
 
 
 def parse_items(items: list, calendar_zone: str | None):

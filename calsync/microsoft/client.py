@@ -34,6 +34,7 @@ class GraphCalendarClient(CalendarProvider):
     name = "microsoft"
     max_batch = 20
     renews_in_place = True
+    supports_series = True
 
     def __init__(self, config: MicrosoftConfig, token_cache: str, account_email: str | None = None,
                  calendar_id: str | None = None, window=(30, 365), invite_attendees: bool = False,
@@ -221,6 +222,31 @@ class GraphCalendarClient(CalendarProvider):
             return {"method": "PATCH", "url": f"/me/events/{op.event_id}", "headers": headers,
                     "body": event_body(op.data, self.invite_attendees)}
         return {"method": "DELETE", "url": f"/me/events/{op.event_id}", "headers": headers}
+
+    # -- recurring series ---------------------------------------------------------------------
+    def create_series(self, identity, data, recurrence) -> RemoteEvent:
+        body = dict(event_body(data, self.invite_attendees), transactionId=identity,
+                    recurrence=recurrence.graph(data.start, data.time_zone or "UTC"))
+        return parse_event(self._request("POST", f"{self._base()}/events", json=body))
+
+    def update_series(self, series_id, data, recurrence, if_match=None) -> RemoteEvent:
+        headers = {"If-Match": _etag(if_match)} if if_match else {}
+        body = {"recurrence": recurrence.graph(data.start, data.time_zone or "UTC")}
+        return parse_event(self._request("PATCH", f"{self.config.graph_base}/me/events/{series_id}",
+                                         json=body, headers=headers))
+
+    def series_instances(self, series_id, start, end) -> list[RemoteEvent]:
+        stamp = "%Y-%m-%dT%H:%M:%SZ"
+        url = (f"{self.config.graph_base}/me/events/{series_id}/instances"
+               f"?startDateTime={start.astimezone(timezone.utc).strftime(stamp)}"
+               f"&endDateTime={end.astimezone(timezone.utc).strftime(stamp)}")
+        events = []
+        while url:
+            page = self._request("GET", url, headers={"Prefer": f"odata.maxpagesize={PAGE_SIZE}"})
+            live, _bad, _gone = parse_items(page.get("value", []))
+            events += live
+            url = page.get("@odata.nextLink")
+        return events
 
     # -- subscriptions -----------------------------------------------------------------------
     def watch(self, address, token, channel_id, ttl, lifecycle_address=None) -> Channel:

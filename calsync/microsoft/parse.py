@@ -6,7 +6,7 @@ from datetime import date
 
 from ..errors import InvalidEvent
 from ..events import EventData, InvalidItem, RemoteEvent
-from ..timeutil import all_day_bounds, in_zone, local_wall_time
+from ..timeutil import all_day_bounds, in_zone, local_wall_time, parse_rfc3339
 
 
 def _when(side, fallback_zone=None):
@@ -27,12 +27,24 @@ def _wall(value, tz: str) -> dict:
     return {"dateTime": local.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": tz}
 
 
+def _original_start(item: dict):
+    """An occurrence's start as its series' rule gives it (Graph ``originalStart``, UTC)."""
+    text = item.get("originalStart")
+    if not text:
+        return None
+    try:
+        return parse_rfc3339(text)
+    except (ValueError, InvalidEvent):
+        return None
+
+
 def parse_event(item: dict) -> RemoteEvent:
     event_id = item.get("id") if isinstance(item, dict) else None
     if not event_id:
         raise InvalidEvent("an event without an id")
     common = {"id": event_id, "version": item.get("changeKey", ""), "identity": item.get("transactionId"),
-              "ical_uid": item.get("iCalUId"), "series_id": item.get("seriesMasterId")}
+              "ical_uid": item.get("iCalUId"), "series_id": item.get("seriesMasterId"),
+              "original_start": _original_start(item)}
     if item.get("isCancelled"):
         return RemoteEvent(deleted=True, **common)
     start, end = _when(item.get("start")), _when(item.get("end"))

@@ -443,7 +443,14 @@ class GoogleEmulator:
                     return 200, self._insert(cal, body), {}
             elif len(tail) == 2 and tail[1] == "instances" and method == "GET":
                 master = self._get(cal, tail[0])
-                return 200, {"kind": "calendar#events", "items": self._instances(cal, master)}, {}
+                items = self._instances(cal, master)
+                if query.get("showDeleted") != "true":
+                    items = [i for i in items if i.get("status") != "cancelled"]
+                low, high = query.get("timeMin"), query.get("timeMax")
+                items = [i for i in items if i.get("status") == "cancelled" or (
+                    (not low or _when(i["end"]) > datetime.fromisoformat(low.replace("Z", "+00:00"))) and
+                    (not high or _when(i["start"]) < datetime.fromisoformat(high.replace("Z", "+00:00"))))]
+                return 200, {"kind": "calendar#events", "timeZone": "UTC", "items": items}, {}
             elif tail == ["watch"] and method == "POST":
                 return 200, self._watch(cal, rest[1], body), {}
             elif len(tail) == 1:

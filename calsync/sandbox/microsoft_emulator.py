@@ -558,6 +558,8 @@ class MicrosoftEmulator:
             return 200, self._delta(account, query, headers), {}
         if rest == ["events"] and method == "POST":
             return 201, self._create(account, body), {}
+        if len(rest) == 3 and rest[0] == "events" and rest[2] == "instances" and method == "GET":
+            return 200, self._instances(account, rest[1], query), {}
         if len(rest) == 2 and rest[0] == "events":
             event_id = rest[1]
             box = self.mailboxes.get(account, {})
@@ -582,6 +584,24 @@ class MicrosoftEmulator:
                 self._delete_event(account, event_id)
                 return 204, None, {}
         raise GraphError(405, "MethodNotAllowed", "Method not allowed.")
+
+    def _instances(self, account, series_id, query):
+        """GET /events/{id}/instances: a series' occurrences and exceptions starting in the window."""
+        if not query.get("startDateTime") or not query.get("endDateTime"):
+            raise GraphError(400, "ErrorInvalidParameter",
+                             "This request requires a time window specified by startDateTime and endDateTime.")
+        start = datetime.fromisoformat(query["startDateTime"].replace("Z", "+00:00"))
+        end = datetime.fromisoformat(query["endDateTime"].replace("Z", "+00:00"))
+        with self.lock:
+            box = self.mailboxes.get(account, {})
+            master = box.get(series_id)
+            if not master or master.get("@deleted"):
+                raise GraphError(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+            if not master.get("recurrence"):
+                raise GraphError(400, "ErrorInvalidRequest", "The event is not a series master.")
+            items = [box.get(o["id"], o) for o in _occurrences(master)]
+        items = [i for i in items if not i.get("@deleted") and start <= _parse_graph_time(i["start"]) < end]
+        return {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#Collection(event)", "value": items}
 
     def _occurrence(self, account, event_id):
         master_id = event_id.rpartition("_")[0]

@@ -273,6 +273,14 @@ class CalendarConnection(models.Model):
             return jobs
         return jobs.filtered_domain(self._carried_jobs_domain())
 
+    def _fieldops_before_push(self, client, store):
+        """A hook run inside the push job, under the connection's lock, before the owed links are pushed.
+
+        Does nothing here; a module may prepare provider-side objects the links then bind to (the
+        recurring-orders bridge creates one event series and binds each order's link to its occurrence).
+        """
+        return None
+
     def _field_owners(self):
         """The engine's field -> owner map for this connection."""
         self.ensure_one()

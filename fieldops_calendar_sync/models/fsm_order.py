@@ -18,6 +18,11 @@ class FsmOrder(models.Model):
     )
     calendar_link_count = fields.Integer(compute="_compute_calendar_sync_status")
 
+    def _fieldops_calendar_title(self, connection):
+        """The event title for this job on ``connection`` (a hook: other modules title some jobs otherwise)."""
+        self.ensure_one()
+        return f"{self.name} {self.location_id.name or ''}".strip()
+
     @api.depends("calendar_link_ids.state", "calendar_link_ids.held_json")
     def _compute_calendar_sync_status(self):
         for job in self:

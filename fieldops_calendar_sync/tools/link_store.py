@@ -40,7 +40,7 @@ def job_values(job, connection):
         start=_aware(job.scheduled_date_start),
         end=_aware(job.scheduled_date_end),
         notes=mapping.normalise_notes(job.description or ""),
-        title=f"{job.name} {location.name or ''}".strip(),
+        title=job._fieldops_calendar_title(connection),
         location=address or (location.name or ""),
         crew=tuple(sorted(p.email or p.name for p in crew if p.email or p.name)),
         cancelled=bool(cancelled_stage and job.stage_id == cancelled_stage),
@@ -185,8 +185,9 @@ class OdooLinkStore(LinkStore):
 def run_push(connection, meter=None):
     from calsync import sync
 
-    return sync.push(connection._make_client(meter=meter), OdooLinkStore(connection),
-                     invite_attendees=connection.invite_crew)
+    client, store = connection._make_client(meter=meter), OdooLinkStore(connection)
+    connection._fieldops_before_push(client, store)
+    return sync.push(client, store, invite_attendees=connection.invite_crew)
 
 
 def run_pull(connection, full=False, confirmed_mass_deletion=False, meter=None):

@@ -1,0 +1,27 @@
+"""The connection's push prepares recurring orders' series before the links are pushed."""
+
+from odoo import models
+
+
+class CalendarConnection(models.Model):
+    _inherit = "fieldops.calendar.connection"
+
+    def _fieldops_before_push(self, client, store):
+        super()._fieldops_before_push(client, store)
+        if getattr(client, "supports_series", False):
+            self.env["fieldops.calendar.series"]._prepare_push(self, client, store)
+
+    def _job_remove_events_and_disconnect(self):
+        """Removing this calendar's events removes our series too, not only the occurrences linked to orders."""
+        self.ensure_one()
+        series = self.env["fieldops.calendar.series"].sudo().search(
+            [("connection_id", "=", self.id), ("remote_id", "!=", False)])
+        if series:
+            with self._provider_lock(), self._provider_errors():
+                client = self._make_client()
+                for one in series:
+                    client.delete(one.remote_id)
+                    one.write({"remote_id": False, "remote_version": False, "state": "active",
+                               "needs_update": False})
+                    self.env.cr.commit()
+        return super()._job_remove_events_and_disconnect()
