@@ -95,7 +95,9 @@ class FsmOrder(models.Model):
             if owed:
                 owed.write({"state": "pending_push"})
                 touched |= connection
-            conflicted = live.filtered(lambda link: link.state == "conflict" or link.held_json)
+            # the link whose calendar is writing this change has its conflict kept by the engine itself
+            conflicted = live.filtered(lambda link: link.id != source_link and (
+                link.state == "conflict" or link.held_json))
             if conflicted:
                 conflicted._fieldops_job_changed_during_conflict()
         touched._enqueue_push()
