@@ -41,7 +41,7 @@ class GoogleCalendarClient(CalendarProvider):
     renews_in_place = False
 
     def __init__(self, config: GoogleConfig, token: str, calendar_id: str = "primary", send_updates: str = "none",
-                 invite_attendees: bool = False, on_token_refresh=None, sleep=time.sleep):
+                 invite_attendees: bool = False, on_token_refresh=None, sleep=time.sleep, timeout: float = 30):
         stored = json.loads(token)
         expiry = stored.get("expires_at")
         self._credentials = Credentials(
@@ -59,7 +59,7 @@ class GoogleCalendarClient(CalendarProvider):
         self._sleep = sleep
         self.requests_sent = 0
         self._http = google_auth_httplib2.AuthorizedHttp(
-            self._credentials, http=httplib2.Http(ca_certs=config.ca_certs, timeout=30))
+            self._credentials, http=httplib2.Http(ca_certs=config.ca_certs, timeout=timeout))
         self._service = build("calendar", "v3", http=self._http, static_discovery=True, cache_discovery=False,
                               client_options={"api_endpoint": config.api_base})
 

@@ -113,6 +113,7 @@ class GoogleEmulator:
         self.log = CallLog()
         self.round_trips = self.log.round_trips
         self.usage = {}  # account -> deque of request times
+        self.clock_offset = 0.0  # seconds the quota clock runs ahead of the real one (``advance_clock``)
         self.http = ServerThread(_handler(self), host=host, port=port, tls=tls)
         self._deliveries = []
         if state_file:
@@ -240,6 +241,12 @@ class GoogleEmulator:
                 if account is None or cal.owner == account:
                     cal.min_token_seq = max(cal.seq.values() or [0]) + 1
 
+    def advance_clock(self, seconds):
+        """Move the quota clock forward, as if ``seconds`` had passed: a soak or a test honours a Retry-After
+        without sleeping. Only the per-minute quota windows see it; tokens and channels keep real time."""
+        with self.lock:
+            self.clock_offset += max(0.0, float(seconds))
+
     def revoke(self, account):
         """The user withdrew consent: every token of the account stops working."""
         with self.lock:
@@ -361,7 +368,7 @@ class GoogleEmulator:
             return
         with self.lock:
             window = self.usage.setdefault(account, deque())
-            now = time.monotonic()
+            now = time.monotonic() + self.clock_offset
             while window and window[0] < now - 60:
                 window.popleft()
             if len(window) >= self.quota_per_minute:
@@ -752,6 +759,7 @@ class GoogleEmulator:
             "expire_sync_tokens": lambda p: self.expire_sync_tokens(p.get("account")),
             "expire_access_tokens": lambda p: self.expire_access_tokens(),
             "revoke": lambda p: self.revoke(p["account"]),
+            "advance_clock": lambda p: self.advance_clock(p.get("seconds", 0)),
             "requests": lambda p: {"requests": self.requests_log()},
             "round_trips": lambda p: {"round_trips": dict(self.round_trips)},
             # what Google knows of each watch channel, token included: lets a load test send provider-shaped

@@ -14,10 +14,12 @@ class QuietThreadingServer(ThreadingHTTPServer):
     request_queue_size = 128
 
     def handle_error(self, request, client_address):  # a client hanging up is not our failure
+        import ssl
         import sys
 
         exc = sys.exc_info()[1]
-        if isinstance(exc, (ConnectionError, TimeoutError)):
+        # a client that timed out and closed its TLS connection leaves an SSLEOFError on our side
+        if isinstance(exc, (ConnectionError, TimeoutError, ssl.SSLError)):
             return
         super().handle_error(request, client_address)
 

@@ -128,6 +128,7 @@ class MicrosoftEmulator:
         self.round_trips = self.log.round_trips
         self.in_flight: dict[str, int] = {}
         self.window: dict[str, deque] = {}
+        self.clock_offset = 0.0  # seconds the throttling clock runs ahead of the real one (``advance_clock``)
         self.duplicates = duplicate_notifications
         self.random = random.Random(seed)
         self.deliveries = []
@@ -242,6 +243,12 @@ class MicrosoftEmulator:
             for box in list(self.mailboxes):
                 if account is None or box == account:
                     self.min_delta[box] = max(self.changes.get(box, {}).values() or [0]) + 1
+
+    def advance_clock(self, seconds):
+        """Move the throttling clock forward, as if ``seconds`` had passed: a soak or a test honours a
+        Retry-After without sleeping. Only the request windows see it; tokens keep real time."""
+        with self.lock:
+            self.clock_offset += max(0.0, float(seconds))
 
     def revoke_consent(self, account):
         with self.lock:
@@ -486,7 +493,7 @@ class MicrosoftEmulator:
         if not self.enforce_limits:
             return
         with self.lock:
-            now = time.monotonic()
+            now = time.monotonic() + self.clock_offset
             window = self.window.setdefault(account, deque())
             while window and window[0] < now - 600:
                 window.popleft()
@@ -749,6 +756,7 @@ class MicrosoftEmulator:
             "person/delete": lambda p: self.person_delete(p["id"]),
             "expire_delta_tokens": lambda p: self.expire_delta_tokens(p.get("account")),
             "revoke_consent": lambda p: self.revoke_consent(p["account"]),
+            "advance_clock": lambda p: self.advance_clock(p.get("seconds", 0)),
             "lifecycle": lambda p: self.send_lifecycle(p["subscription_id"], p["event"]),
             "requests": lambda p: {"requests": self.requests_log()},
             "round_trips": lambda p: {"round_trips": dict(self.round_trips)},
