@@ -32,9 +32,10 @@ class LinkRecord:
     last_error: str | None = None
     # fields in an open conflict, with the calendar's value (JSON form): pushes send these untouched
     held: dict | None = None
-    # what a push is sending (JSON form), committed before the provider call: if the worker dies after
-    # the provider acted, the next sync recognises the calendar's value as ours, not as a person's edit
-    sent: dict | None = None
+    # what pushes not yet confirmed sent (JSON forms, oldest first), committed before each provider call:
+    # if the worker dies after the provider acted, the next sync recognises the calendar's value as ours,
+    # not as a person's edit (links stored before this was a list hold one dict)
+    sent: list | dict | None = None
 
     @property
     def live(self) -> bool:

@@ -107,7 +107,7 @@ def _push_batch(provider, store, links, invite, report):
         # write-ahead: what we are about to send is committed first (see LinkRecord.sent)
         for link, plan in planned:
             if plan.op.kind != OpKind.DELETE:
-                link.sent = to_base(plan.values)
+                link.sent = _with_sent(link.sent, to_base(plan.values))
                 store.save_link(link)
         store.commit()
         results = provider.apply([plan.op for _link, plan in planned])
@@ -319,15 +319,37 @@ def _pull_one(store, link, remote, allow_cancel, report):
         report.echoes += 1
 
 
+# unconfirmed sends kept per link: one per push whose answer was lost since the last settled sync
+MAX_UNCONFIRMED_SENDS = 5
+
+
+def _sent_list(sent) -> list[dict]:
+    """``LinkRecord.sent`` as a list (a single dict is what links written before the list held)."""
+    if not sent:
+        return []
+    return list(sent) if isinstance(sent, list) else [sent]
+
+
+def _with_sent(sent, values: dict) -> list[dict]:
+    """Add what a push is about to send, keeping the earlier unconfirmed sends.
+
+    An earlier push may have landed without its answer; replacing its record by the next
+    push's made our own landed value look like a person's edit at the next 412 (a false
+    conflict, found by the convergence soak). Each stays ours until a sync settles it.
+    """
+    earlier = [item for item in _sent_list(sent) if item != values]
+    return [*earlier, values][-MAX_UNCONFIRMED_SENDS:]
+
+
 def _adopt_landed_write(link, values) -> None:
     """A push whose commit was lost may still have reached the calendar: if the event holds exactly
-    what we sent, that is our write, the new base, and not a person's edit to merge."""
-    if link.sent is None:
-        return
-    sent = from_base(link.sent)
-    if all(values.get(name) == value for name, value in sent.items()):
-        link.base = link.sent
-    link.sent = None  # either it landed, or the calendar has moved on since (then the old base stands)
+    what one of our unconfirmed pushes sent, that is our write, the new base, and not a person's edit."""
+    for candidate in reversed(_sent_list(link.sent)):
+        sent = from_base(candidate)
+        if all(values.get(name) == value for name, value in sent.items()):
+            link.base = candidate
+            break
+    link.sent = None  # either one landed, or the calendar has moved on since (then the old base stands)
 
 
 def _apply_merge(store, link, job, remote, values) -> str:
