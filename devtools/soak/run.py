@@ -25,7 +25,7 @@ from .world import KillSwitch, World
 OPS = {
     "job_edit": 20, "calendar_edit": 20, "reassign": 4, "cancel_job": 2, "delete_job": 2, "calendar_delete": 3,
     "create_job": 3, "push": 12, "webhooks": 10, "safety_net_pull": 3, "fault": 14, "killed_push": 4,
-    "killed_pull": 1, "revoke": 1, "review": 3,
+    "killed_pull": 1, "revoke": 1, "review": 3, "edit_both_sides": 4,
 }
 # relative weights of the injected faults
 FAULTS = {"429": 4, "5xx": 4, "timeout": 2, "apply_then_fail": 4, "410": 2}
@@ -133,11 +133,12 @@ class Soak:
                 self.world.reconnect(conn.name)  # the admin saw the activity and reconnected
                 self.ops["reconnect"] += 1
 
-    def op_job_edit(self):
-        keys = self._active()
-        if not keys:
-            return False
-        key = self.rng.choice(keys)
+    def op_job_edit(self, key=None):
+        if key is None:
+            keys = self._active()
+            if not keys:
+                return False
+            key = self.rng.choice(keys)
         field = self.rng.choice(["start", "notes"])
         n = self._unique()
         job = self.world.jobs[key]
@@ -150,11 +151,22 @@ class Soak:
             self.ledger.record(key, "notes", "job", f"job edit {n}")
         return True
 
-    def op_calendar_edit(self):
+    def op_edit_both_sides(self):
+        """The common race: a person edits the event while the dispatcher edits the job, before any sync."""
         keys = [k for k in self._active() if self._event_of(k)[1] is not None]
         if not keys:
             return False
         key = self.rng.choice(keys)
+        self.op_calendar_edit(key)
+        self.op_job_edit(key)
+        return True
+
+    def op_calendar_edit(self, key=None):
+        if key is None:
+            keys = [k for k in self._active() if self._event_of(k)[1] is not None]
+            if not keys:
+                return False
+            key = self.rng.choice(keys)
         conn, event_id = self._event_of(key)
         account = self.world.conns[conn].account
         _remote, values = self.kit.event(account, event_id)
