@@ -35,6 +35,8 @@ MAX_QUIESCE_ROUNDS = 12
 
 
 class Soak:
+    """One provider's soak: ``run()`` sets up, runs the operations, quiesces and returns the checks' results."""
+
     def __init__(self, kit, seed: int, jobs: int, ops: int, log=print):
         self.kit, self.seed, self.n_jobs, self.n_ops, self.log = kit, seed, jobs, ops, log
         self.rng = random.Random(f"{kit.name}-{seed}")  # noqa: S311 - reproducible by seed, not a secret
@@ -45,7 +47,6 @@ class Soak:
         self.inbox: list[str] = []  # notifications not yet handled: the connection whose calendar changed
         self.next_key = 1
         self.values = 0
-        self.deleted, self.cancelled = set(), set()
         self.trace: list[tuple] = []  # (ledger clock, what happened, job or connection): to explain a failure
 
     # -- helpers ------------------------------------------------------------------------------
@@ -124,7 +125,6 @@ class Soak:
     # -- operations -----------------------------------------------------------------------------
     def step(self):
         kind = self.rng.choices(list(OPS), weights=list(OPS.values()))[0]
-        self._current = kind
         done = getattr(self, "op_" + kind)()
         if done is not False:
             self.ops[kind] += 1
@@ -214,7 +214,6 @@ class Soak:
         key = self.rng.choice(keys)
         self.world.edit_job(key, cancelled=True)
         self._note("cancel_job", key)
-        self.cancelled.add(key)
         self.ledger.forget_job(key)
         return True
 
@@ -225,8 +224,6 @@ class Soak:
         key = self.rng.choice(keys)
         del self.world.jobs[key]
         self._note("delete_job", key)
-        self.deleted.add(key)
-        self.cancelled.discard(key)
         self.ledger.forget_job(key)
         self.world.mark_owed(key)
         return True
@@ -308,7 +305,6 @@ class Soak:
                 self.ops["review_restore"] += 1
             else:
                 sync.resolve_conflict(store, link, cancel_job=True, message="Soak reviewer: cancel the job.")
-                self.cancelled.add(key)
                 self.ledger.forget_job(key)
                 self.ops["review_cancel"] += 1
         elif link.held:
