@@ -7,7 +7,7 @@ kind of fault must really have fired: a soak whose faults never hit proves nothi
 import pytest
 
 from calsync.sandbox.tls import make_tls_material
-from devtools.soak.__main__ import FAILING, soak_one, table
+from devtools.soak.report import FAILING, soak_one, table
 
 # what the short mode must have thrown at the engine, each at least once
 FAULT_KINDS = ("429", "5xx", "timeout", "apply_then_fail", "410", "webhook_lost", "webhook_duplicated",
