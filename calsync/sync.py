@@ -230,6 +230,8 @@ def pull(provider: CalendarProvider, store: LinkStore, *, allow_calendar_cancel:
     for remote in events:
         link = _match(store, remote)
         if link is None:
+            if _stray_of_tombstone(store, remote):
+                continue  # ours, with no job left: the next push deletes it
             report.ignored += 1
             continue
         matched.append((link, remote))
@@ -273,6 +275,29 @@ def find_link(store, remote: RemoteEvent) -> LinkRecord | None:
     if link.event_id is not None and link.event_id != remote.id:
         return None
     return link
+
+
+def _stray_of_tombstone(store, remote: RemoteEvent) -> bool:
+    """A live event carrying the identity of a tombstone that never learnt its event id.
+
+    The create landed but its answer was lost, and the job went away (deleted, cancelled,
+    carried elsewhere) before any pull bound the event: the push could only settle the link
+    as a tombstone, and the event stayed on the calendar for good (found by the convergence
+    soak). Bind it and owe its deletion. Only when the job is not carried here any more:
+    the tombstone never brings a job back.
+    """
+    if remote.deleted or not remote.identity:
+        return False
+    link = store.link_by_identity(remote.identity)
+    if link is None or link.live or link.event_id is not None:
+        return False
+    job = store.job_values(link)
+    if job is not None and job.schedulable:
+        return False
+    link.event_id, link.version, link.base, link.held, link.sent = remote.id, remote.version, None, None, None
+    link.state = "pending_push"
+    store.save_link(link)
+    return True
 
 
 def _match(store, remote: RemoteEvent) -> LinkRecord | None:
