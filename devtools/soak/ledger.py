@@ -79,7 +79,7 @@ class Ledger:
             if edit.value in (job_value, event_value):
                 continue
             superseded = any(
-                later.seq > edit.seq and (later.side in (edit.side, "review") or (
+                later.seq > edit.seq and (_side(later) == _side(edit) or later.side == "review" or (
                     edit.seen_by_other_side is not None and edit.seen_by_other_side < later.seq))
                 for later in history)
             if not superseded:
@@ -88,3 +88,8 @@ class Ledger:
 
     def count(self) -> int:
         return sum(len(v) for v in self.edits.values())
+
+
+def _side(edit: Edit) -> str:
+    """Where the value lives: a reviewer's choice is written to the job and goes out from there."""
+    return "job" if edit.side == "review" else edit.side

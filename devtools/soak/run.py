@@ -19,7 +19,7 @@ from calsync.mapping import from_base
 from .checks import check
 from .ledger import Ledger
 from .providers import TIMEOUT_DELAY
-from .world import KillSwitch, World
+from .world import KillSwitch, World, edited_start
 
 # relative weights of the operations
 OPS = {
@@ -141,9 +141,8 @@ class Soak:
             key = self.rng.choice(keys)
         field = self.rng.choice(["start", "notes"])
         n = self._unique()
-        job = self.world.jobs[key]
         if field == "start":
-            start = job.start.replace(hour=6) + timedelta(minutes=5 * (n % 2000))
+            start = edited_start(key, n)
             self.world.edit_job(key, start=start, end=start + timedelta(hours=2))
             self.ledger.record(key, "start", "job", self.world.jobs[key].synced()["start"])
         else:
@@ -169,11 +168,10 @@ class Soak:
             key = self.rng.choice(keys)
         conn, event_id = self._event_of(key)
         account = self.world.conns[conn].account
-        _remote, values = self.kit.event(account, event_id)
         field = self.rng.choice(["start", "notes"])
         n = self._unique()
         if field == "start":
-            start = values["start"].replace(hour=14) + timedelta(minutes=5 * (n % 2000))
+            start = edited_start(key, n)
             self.kit.person_edit(account, event_id, {"start": start, "end": start + timedelta(hours=2)})
             self.ledger.record(key, "start", "calendar", start)
         else:

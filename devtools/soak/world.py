@@ -67,8 +67,14 @@ class Connection:
     pull_owed: bool = False
 
 
+def edited_start(key, n: int) -> datetime:
+    """The start an edit numbered ``n`` gives job ``key``: distinct for every edit of the job, on either side
+    (a start derived from the current one could come back to an earlier edit's value and hide a lost edit)."""
+    return ANCHOR + timedelta(days=key % 200, minutes=5 * n)
+
+
 def job_values(key, notes="initial") -> JobValues:
-    start = ANCHOR + timedelta(days=key % 200)
+    start = ANCHOR + timedelta(days=key % 200) - timedelta(hours=2)
     return JobValues(start=start, end=start + timedelta(hours=2), notes=f"{notes} {key}",
                      title=f"WO{key:05d} Site {key}", location=f"{key} Main St", crew=("Worker 1",))
 
