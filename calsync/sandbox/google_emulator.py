@@ -19,6 +19,7 @@ import base64
 import hashlib
 import itertools
 import json
+import queue
 import re
 import secrets
 import threading
@@ -116,6 +117,7 @@ class GoogleEmulator:
         self.clock_offset = 0.0  # seconds the quota clock runs ahead of the real one (``advance_clock``)
         self.http = ServerThread(_handler(self), host=host, port=port, tls=tls)
         self._deliveries = []
+        self._outboxes = {}  # channel id -> queue of notifications to deliver, in order
         if state_file:
             self._load()
 
@@ -338,8 +340,22 @@ class GoogleEmulator:
                                "%a, %d %b %Y %H:%M:%S GMT", time.gmtime(channel["expiration"] / 1000))}
                 if channel.get("token"):
                     headers["X-Goog-Channel-Token"] = channel["token"]
-                thread = threading.Thread(target=self._deliver, args=(channel["address"], headers), daemon=True)
-                thread.start()
+                self._outbox(channel["id"]).put((channel["address"], headers))
+
+    def _outbox(self, channel_id):
+        """One delivery queue and thread per channel, so that its messages arrive in message-number order
+        (a thread per message raced: a fast answer to the next request could overtake the 'sync' message)."""
+        box = self._outboxes.get(channel_id)
+        if box is None:
+            box = self._outboxes[channel_id] = queue.Queue()
+            threading.Thread(target=self._drain, args=(box,), name=f"sandbox-deliver-{channel_id}",
+                             daemon=True).start()
+        return box
+
+    def _drain(self, box):
+        while True:
+            address, headers = box.get()
+            self._deliver(address, headers)
 
     def _deliver(self, address, headers, attempts=4):
         """POST a headers-only notification; retry on 5xx and connection errors with backoff."""
