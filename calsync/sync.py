@@ -108,7 +108,7 @@ def _push_batch(provider, store, links, invite, report):
         # write-ahead: what we are about to send is committed first (see LinkRecord.sent)
         for link, plan in planned:
             if plan.op.kind != OpKind.DELETE:
-                link.sent = to_base(plan.values)
+                link.sent = _with_sent(link.sent, to_base(plan.values))
                 store.save_link(link)
         store.commit()
         results = provider.apply([plan.op for _link, plan in planned])
@@ -242,6 +242,8 @@ def pull(provider: CalendarProvider, store: LinkStore, *, allow_calendar_cancel:
     for remote in events:
         link = _match(store, remote)
         if link is None:
+            if _stray_of_tombstone(store, remote):
+                continue  # ours, with no job left: the next push deletes it
             report.ignored += 1
             continue
         matched.append((link, remote))
@@ -285,6 +287,29 @@ def find_link(store, remote: RemoteEvent) -> LinkRecord | None:
     if link.event_id is not None and link.event_id != remote.id:
         return None
     return link
+
+
+def _stray_of_tombstone(store, remote: RemoteEvent) -> bool:
+    """A live event carrying the identity of a tombstone that never learnt its event id.
+
+    The create landed but its answer was lost, and the job went away (deleted, cancelled,
+    carried elsewhere) before any pull bound the event: the push could only settle the link
+    as a tombstone, and the event stayed on the calendar for good (found by the convergence
+    soak). Bind it and owe its deletion. Only when the job is not carried here any more:
+    the tombstone never brings a job back.
+    """
+    if remote.deleted or not remote.identity:
+        return False
+    link = store.link_by_identity(remote.identity)
+    if link is None or link.live or link.event_id is not None:
+        return False
+    job = store.job_values(link)
+    if job is not None and job.schedulable:
+        return False
+    link.event_id, link.version, link.base, link.held, link.sent = remote.id, remote.version, None, None, None
+    link.state = "pending_push"
+    store.save_link(link)
+    return True
 
 
 def _match(store, remote: RemoteEvent) -> LinkRecord | None:
@@ -331,15 +356,37 @@ def _pull_one(store, link, remote, allow_cancel, report):
         report.echoes += 1
 
 
+# unconfirmed sends kept per link: one per push whose answer was lost since the last settled sync
+MAX_UNCONFIRMED_SENDS = 5
+
+
+def _sent_list(sent) -> list[dict]:
+    """``LinkRecord.sent`` as a list (a single dict is what links written before the list held)."""
+    if not sent:
+        return []
+    return list(sent) if isinstance(sent, list) else [sent]
+
+
+def _with_sent(sent, values: dict) -> list[dict]:
+    """Add what a push is about to send, keeping the earlier unconfirmed sends.
+
+    An earlier push may have landed without its answer; replacing its record by the next
+    push's made our own landed value look like a person's edit at the next 412 (a false
+    conflict, found by the convergence soak). Each stays ours until a sync settles it.
+    """
+    earlier = [item for item in _sent_list(sent) if item != values]
+    return [*earlier, values][-MAX_UNCONFIRMED_SENDS:]
+
+
 def _adopt_landed_write(link, values) -> None:
     """A push whose commit was lost may still have reached the calendar: if the event holds exactly
-    what we sent, that is our write, the new base, and not a person's edit to merge."""
-    if link.sent is None:
-        return
-    sent = from_base(link.sent)
-    if all(values.get(name) == value for name, value in sent.items()):
-        link.base = link.sent
-    link.sent = None  # either it landed, or the calendar has moved on since (then the old base stands)
+    what one of our unconfirmed pushes sent, that is our write, the new base, and not a person's edit."""
+    for candidate in reversed(_sent_list(link.sent)):
+        sent = from_base(candidate)
+        if all(values.get(name) == value for name, value in sent.items()):
+            link.base = candidate
+            break
+    link.sent = None  # either one landed, or the calendar has moved on since (then the old base stands)
 
 
 def _apply_merge(store, link, job, remote, values) -> str:

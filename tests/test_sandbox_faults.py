@@ -2,8 +2,14 @@
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
+from calsync.errors import RateLimited
 from calsync.events import EventData, OpKind, WriteOp
+from calsync.google import GoogleCalendarClient, GoogleConfig
 from calsync.sandbox.faults import FaultQueue
+from calsync.sandbox.google_emulator import GoogleEmulator
+from tests.google_fixtures import sign_in
 
 
 def test_fault_hits_only_matching_paths_and_is_spent():
@@ -42,3 +48,21 @@ def test_emulator_counts_http_round_trips_not_batch_items(emulator, provider):
     assert all(result.ok for result in provider.apply(ops))
     assert emulator.round_trips["api"] - before == 1, "three creates, one batch request"
     assert len(emulator.requests_log()) - calls == 3, "each batch item is one API call (what the quota counts)"
+
+
+def test_the_quota_clock_can_be_advanced_instead_of_sleeping(tls):
+    """A throttle's Retry-After is honoured by moving the emulator's quota clock (the soak's way to wait)."""
+    emu = GoogleEmulator(tls, quota_per_minute=3).start()
+    try:
+        config = GoogleConfig.sandbox(emu.base_url, tls.cert_path, client_id=emu.client_id,
+                                      client_secret=emu.client_secret)
+        client = GoogleCalendarClient(config, sign_in(config, "quota@example.test"), sleep=lambda s: None)
+        for _ in range(3):
+            client.list_changes(None)
+        with pytest.raises(RateLimited) as caught:
+            client.list_changes(None)
+        assert caught.value.retry_after > 5  # the client does not wait that long: the job layer does
+        emu.advance_clock(caught.value.retry_after)
+        assert client.list_changes(None).full
+    finally:
+        emu.stop()

@@ -250,3 +250,49 @@ def test_resolving_a_conflict_makes_both_sides_equal_to_the_choice(world, side):
     assert world.job(1).notes == chosen
     assert the_event(world, 1).data.description.startswith(chosen)
     assert world.link_of(1).state == "in_sync" and world.link_of(1).held is None
+
+
+def test_a_landed_push_is_still_ours_after_a_later_push_wrote_ahead(world):
+    """Found by the convergence soak: a push lands but its answer is lost, the job changes again, and the
+    next push's write-ahead replaced the record of the first. Its 412 then read our own landed value as a
+    person's edit and asked a reviewer about it. Every unconfirmed send stays ours until a sync settles it."""
+    world.add_job(1, make_job(1))
+    settle(world)
+    world.edit_job(1, notes="First edit")
+    world.calendars["google"].inject("apply_then_fail")
+    with pytest.raises(TransientError):
+        sync.push(world.providers["google"], world.stores["google"])
+    world.db.rollback()  # the job failed: only the write-ahead of "First edit" was committed
+    assert the_event(world, 1).data.description.startswith("First edit")
+    world.edit_job(1, notes="Second edit")
+    report = sync.push(world.providers["google"], world.stores["google"])
+    assert report.conflicts == 0
+    settle(world)
+    link = world.link_of(1)
+    assert link.state == "in_sync" and link.held is None
+    assert world.stores["google"].conflict_of(link.key) is None
+    assert the_event(world, 1).data.description.startswith("Second edit")
+    assert world.job(1).notes == "Second edit"
+
+
+def test_an_event_whose_create_answer_was_lost_is_deleted_when_the_job_goes_away_meanwhile(world):
+    """Found by the convergence soak: the create landed but its answer was lost, then the job was deleted.
+    The push could only settle the link as a tombstone (no event id known), and pulls ignored the event of a
+    tombstone: an event of ours stayed on the calendar for a job that no longer exists."""
+    world.add_job(1, make_job(1))
+    world.calendars["google"].inject("apply_then_fail")
+    with pytest.raises(TransientError):
+        sync.push(world.providers["google"], world.stores["google"])
+    world.db.rollback()
+    assert world.calendars["google"].live_count() == 1 and world.link_of(1).event_id is None
+    del world.db.data.jobs[1]
+    world.stores["google"].mark_owed(1)
+    world.db.commit()
+    sync.push(world.providers["google"], world.stores["google"])  # no event id known: a tombstone
+    sync.pull(world.providers["google"], world.stores["google"])  # the event shows up with our identity
+    sync.push(world.providers["google"], world.stores["google"])
+    assert world.calendars["google"].live_count() == 0
+    assert [link.state for link in world.stores["google"].all_links()] == ["tombstone"]
+    writes = world.calendars["google"].write_calls
+    settle(world)
+    assert world.calendars["google"].write_calls == writes

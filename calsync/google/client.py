@@ -42,7 +42,8 @@ class GoogleCalendarClient(CalendarProvider):
     supports_series = True
 
     def __init__(self, config: GoogleConfig, token: str, calendar_id: str = "primary", send_updates: str = "none",
-                 invite_attendees: bool = False, on_token_refresh=None, sleep=time.sleep, meter=None):
+                 invite_attendees: bool = False, on_token_refresh=None, sleep=time.sleep, meter=None,
+                 timeout: float = 30):
         stored = json.loads(token)
         expiry = stored.get("expires_at")
         self._credentials = Credentials(
@@ -61,9 +62,11 @@ class GoogleCalendarClient(CalendarProvider):
         self._meter = meter or (lambda units: None)  # quota pacing (calsync.quota.QuotaMeter), asked per request
         self.requests_sent = 0
         self._http = google_auth_httplib2.AuthorizedHttp(
-            self._credentials, http=httplib2.Http(ca_certs=config.ca_certs, timeout=30))
+            self._credentials, http=httplib2.Http(ca_certs=config.ca_certs, timeout=timeout))
         self._service = build("calendar", "v3", http=self._http, static_discovery=True, cache_discovery=False,
                               client_options={"api_endpoint": config.api_base})
+        # building the events resource from the discovery document costs ~10 ms: once per client, not per call
+        self._events_resource = self._service.events()
 
     # -- plumbing ---------------------------------------------------------------------
     def _token_changed(self):
@@ -105,7 +108,7 @@ class GoogleCalendarClient(CalendarProvider):
 
     @property
     def _events(self):
-        return self._service.events()
+        return self._events_resource
 
     # -- reading ----------------------------------------------------------------------------
     def list_changes(self, cursor=None) -> ChangeSet:

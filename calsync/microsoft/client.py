@@ -38,7 +38,7 @@ class GraphCalendarClient(CalendarProvider):
 
     def __init__(self, config: MicrosoftConfig, token_cache: str, account_email: str | None = None,
                  calendar_id: str | None = None, window=(30, 365), invite_attendees: bool = False,
-                 on_token_cache_changed=None, sleep=time.sleep, meter=None):
+                 on_token_cache_changed=None, sleep=time.sleep, meter=None, timeout: float = 30):
         self.config = config
         self.app, self.cache = make_app(config, token_cache)
         self.account_email = account_email
@@ -47,6 +47,7 @@ class GraphCalendarClient(CalendarProvider):
         self.invite_attendees = invite_attendees
         self._on_cache = on_token_cache_changed
         self._sleep = sleep
+        self.timeout = timeout  # seconds per HTTP request; a timed-out request may still have been applied
         self.session = http_session(config)
         self._meter = meter or (lambda units: None)  # quota pacing (calsync.quota.QuotaMeter), asked per request
         self.requests_sent = 0
@@ -78,7 +79,7 @@ class GraphCalendarClient(CalendarProvider):
             self.requests_sent += 1
             all_headers = {"Authorization": f"Bearer {self._token(force=refreshed)}", **(headers or {})}
             try:
-                answer = self.session.request(method, url, json=json, headers=all_headers, timeout=30)
+                answer = self.session.request(method, url, json=json, headers=all_headers, timeout=self.timeout)
             except requests.RequestException as exc:
                 error = TransientError(f"Microsoft Graph could not be reached ({type(exc).__name__}).")
             else:

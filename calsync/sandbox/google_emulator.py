@@ -19,6 +19,7 @@ import base64
 import hashlib
 import itertools
 import json
+import queue
 import re
 import secrets
 import threading
@@ -118,8 +119,10 @@ class GoogleEmulator:
         self.log = CallLog()
         self.round_trips = self.log.round_trips
         self.usage = {}  # account -> deque of request times
+        self.clock_offset = 0.0  # seconds the quota clock runs ahead of the real one (``advance_clock``)
         self.http = ServerThread(_handler(self), host=host, port=port, tls=tls)
         self._deliveries = []
+        self._outboxes = {}  # channel id -> queue of notifications to deliver, in order
         if state_file:
             self._load()
 
@@ -247,6 +250,12 @@ class GoogleEmulator:
                 if account is None or cal.owner == account:
                     cal.min_token_seq = max(cal.seq.values() or [0]) + 1
 
+    def advance_clock(self, seconds):
+        """Move the quota clock forward, as if ``seconds`` had passed: a soak or a test honours a Retry-After
+        without sleeping. Only the per-minute quota windows see it; tokens and channels keep real time."""
+        with self.lock:
+            self.clock_offset += max(0.0, float(seconds))
+
     def revoke(self, account):
         """The user withdrew consent: every token of the account stops working."""
         with self.lock:
@@ -338,8 +347,22 @@ class GoogleEmulator:
                                "%a, %d %b %Y %H:%M:%S GMT", time.gmtime(channel["expiration"] / 1000))}
                 if channel.get("token"):
                     headers["X-Goog-Channel-Token"] = channel["token"]
-                thread = threading.Thread(target=self._deliver, args=(channel["address"], headers), daemon=True)
-                thread.start()
+                self._outbox(channel["id"]).put((channel["address"], headers))
+
+    def _outbox(self, channel_id):
+        """One delivery queue and thread per channel, so that its messages arrive in message-number order
+        (a thread per message raced: a fast answer to the next request could overtake the 'sync' message)."""
+        box = self._outboxes.get(channel_id)
+        if box is None:
+            box = self._outboxes[channel_id] = queue.Queue()
+            threading.Thread(target=self._drain, args=(box,), name=f"sandbox-deliver-{channel_id}",
+                             daemon=True).start()
+        return box
+
+    def _drain(self, box):
+        while True:
+            address, headers = box.get()
+            self._deliver(address, headers)
 
     def _deliver(self, address, headers, attempts=4):
         """POST a headers-only notification; retry on 5xx and connection errors with backoff."""
@@ -368,7 +391,7 @@ class GoogleEmulator:
             return
         with self.lock:
             window = self.usage.setdefault(account, deque())
-            now = time.monotonic()
+            now = time.monotonic() + self.clock_offset
             while window and window[0] < now - self.quota_window:
                 window.popleft()
             if len(window) >= self.quota_per_minute:
@@ -782,6 +805,7 @@ class GoogleEmulator:
             "expire_sync_tokens": lambda p: self.expire_sync_tokens(p.get("account")),
             "expire_access_tokens": lambda p: self.expire_access_tokens(),
             "revoke": lambda p: self.revoke(p["account"]),
+            "advance_clock": lambda p: self.advance_clock(p.get("seconds", 0)),
             "requests": lambda p: {"requests": self.requests_log()},
             "round_trips": lambda p: {"round_trips": dict(self.round_trips)},
             # what Google knows of each watch channel, token included: lets a load test send provider-shaped

@@ -134,6 +134,7 @@ class MicrosoftEmulator:
         self.window: dict[str, deque] = {}
         self.mailbox_limit = mailbox_limit  # Graph: 10,000 requests per 10 minutes per mailbox
         self.mailbox_window = mailbox_window  # seconds; tests shrink it (with the limit) to burst quickly
+        self.clock_offset = 0.0  # seconds the throttling clock runs ahead of the real one (``advance_clock``)
         self.duplicates = duplicate_notifications
         self.random = random.Random(seed)
         self.deliveries = []
@@ -250,6 +251,12 @@ class MicrosoftEmulator:
             for box in list(self.mailboxes):
                 if account is None or box == account:
                     self.min_delta[box] = max(self.changes.get(box, {}).values() or [0]) + 1
+
+    def advance_clock(self, seconds):
+        """Move the throttling clock forward, as if ``seconds`` had passed: a soak or a test honours a
+        Retry-After without sleeping. Only the request windows see it; tokens keep real time."""
+        with self.lock:
+            self.clock_offset += max(0.0, float(seconds))
 
     def revoke_consent(self, account):
         with self.lock:
@@ -497,7 +504,7 @@ class MicrosoftEmulator:
         if not self.enforce_limits:
             return
         with self.lock:
-            now = time.monotonic()
+            now = time.monotonic() + self.clock_offset
             window = self.window.setdefault(account, deque())
             while window and window[0] < now - self.mailbox_window:
                 window.popleft()
@@ -795,6 +802,7 @@ class MicrosoftEmulator:
             "expire_delta_tokens": lambda p: self.expire_delta_tokens(p.get("account")),
             "revoke_consent": lambda p: self.revoke_consent(p["account"]),
             "expire_access_tokens": lambda p: self.expire_access_tokens(),
+            "advance_clock": lambda p: self.advance_clock(p.get("seconds", 0)),
             "lifecycle": lambda p: self.send_lifecycle(p["subscription_id"], p["event"]),
             # every secret issued or received so far (see issued.py): for leak scans of the product
             "secrets": lambda p: {"secrets": self.issued.listing()},
