@@ -145,6 +145,15 @@ def test_mailbox_concurrency_limit_is_enforced(tls, ms_account):
         strict.stop()
 
 
+def test_a_valid_access_token_is_reused_from_the_cache(ms_config, ms_cache, ms_account, ms_emulator):
+    client = GraphCalendarClient(ms_config, ms_cache, account_email=ms_account, sleep=lambda s: None)
+    before = ms_emulator.round_trips.get("oauth", 0)
+    for n in range(3):
+        client.apply([WriteOp(OpKind.CREATE, identity=new_identity(), data=job_event(f"T{n}")) for _ in range(2)])
+        client.list_changes(None)
+    assert ms_emulator.round_trips.get("oauth", 0) == before  # no token request while the token is valid
+
+
 def test_batch_chains_items_and_reports_each(client, person, ms_emulator):
     ops = [WriteOp(OpKind.CREATE, identity=new_identity(), data=job_event(f"B{n}")) for n in range(20)]
     before = client.requests_sent

@@ -481,7 +481,9 @@ class MicrosoftEmulator:
         def b64(obj):
             return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
 
-        out = {"token_type": "Bearer", "scope": "https://graph.microsoft.com/Calendars.ReadWrite openid profile",
+        # Graph's own scopes come back by their short names, as the identity platform answers for Graph
+        # (a prefixed "https://graph.microsoft.com/..." would not match msal's cache lookup for the short name)
+        out = {"token_type": "Bearer", "scope": "Calendars.ReadWrite openid profile",
                "expires_in": 3599, "ext_expires_in": 3599, "access_token": access,
                "id_token": f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims)}.",
                "client_info": b64({"uid": uid, "utid": TENANT_ID})}
