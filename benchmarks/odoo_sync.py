@@ -234,11 +234,7 @@ def main(argv=None):
     odoo, why = odoo_env.find_odoo()
     if odoo is None:
         sys.exit(f"this benchmark needs Odoo 18: {why}")
-    try:
-        import psycopg2  # noqa: F401
-        import requests  # noqa: F401
-    except ImportError:  # run again under Odoo's Python, which has both
-        os.execv(odoo.python, [odoo.python, os.path.abspath(__file__), *(argv or sys.argv[1:])])
+    odoo_env.run_under_odoo_python(odoo, __file__, argv or sys.argv[1:])
     home = tempfile.mkdtemp(prefix="fieldops-bench-")
     bench = Bench(args, odoo, home)
     try:

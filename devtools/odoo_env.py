@@ -189,3 +189,16 @@ def write_config(path: str, odoo: OdooInstall, oca_addons: str, pg, *, data_dir:
     lines += ["", "[queue_job]", "channels = root:2,root.fieldops_calendar:2", ""]
     with open(path, "w") as handle:
         handle.write("\n".join(lines))
+
+
+def run_under_odoo_python(odoo: OdooInstall, script: str, argv) -> None:
+    """Re-run ``script`` under Odoo's Python unless this one has what the scripts drive Odoo with.
+
+    The benchmarks talk to PostgreSQL (psycopg2) and HTTP (requests), which Odoo's Python always has.
+    Returns when this Python will do; otherwise replaces the process.
+    """
+    try:
+        import psycopg2  # noqa: F401
+        import requests  # noqa: F401
+    except ImportError:
+        os.execv(odoo.python, [odoo.python, os.path.abspath(script), *argv])  # noqa: S606 (Odoo's own Python)

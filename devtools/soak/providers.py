@@ -67,6 +67,17 @@ class ProviderKit:
     def stop(self):
         self.emulator.stop()
 
+    # -- a person in the calendar's own UI (both emulators take the same calls) ---------
+    def person_edit(self, account, event_id, fields):
+        self.emulator.person_edit(event_id, fields, account=account)
+
+    def person_delete(self, account, event_id):
+        self.emulator.person_delete(event_id, account=account)
+
+    def raw_events(self, account):
+        with self.emulator.lock:
+            return [dict(e) for e in self.emulator.live_events(account)]
+
     # -- time -------------------------------------------------------------------------
     def advance(self, seconds):
         """Honour a Retry-After without sleeping: the emulator's quota clock moves on."""
@@ -133,16 +144,6 @@ class GoogleKit(ProviderKit):
     def expire_cursors(self, account):
         self.emulator.expire_sync_tokens(account)
 
-    def person_edit(self, account, event_id, fields):
-        self.emulator.person_edit(event_id, fields, account=account)
-
-    def person_delete(self, account, event_id):
-        self.emulator.person_delete(event_id, account=account)
-
-    def raw_events(self, account):
-        with self.emulator.lock:
-            return [dict(e) for e in self.emulator.live_events(account)]
-
     def raw_event(self, account, event_id):
         with self.emulator.lock:
             cal = self.emulator.calendars.get(account)
@@ -177,16 +178,6 @@ class MicrosoftKit(ProviderKit):
 
     def expire_cursors(self, account):
         self.emulator.expire_delta_tokens(account)
-
-    def person_edit(self, account, event_id, fields):
-        self.emulator.person_edit(event_id, fields, account=account)
-
-    def person_delete(self, account, event_id):
-        self.emulator.person_delete(event_id, account=account)
-
-    def raw_events(self, account):
-        with self.emulator.lock:
-            return [dict(e) for e in self.emulator.live_events(account)]
 
     def raw_event(self, account, event_id):
         with self.emulator.lock:
