@@ -15,7 +15,7 @@ from odoo import _, api, fields, models
 from odoo.addons.fieldops_calendar_sync.models.calendar_link import new_identity
 from odoo.addons.fieldops_calendar_sync.tools.link_store import job_values
 
-from calsync import mapping
+from calsync import mapping, occurrences
 from calsync.errors import SyncError
 from calsync.events import EventData
 from calsync.recurrence import Recurrence, Unrepresentable
@@ -177,21 +177,19 @@ class CalendarSeries(models.Model):
 
     def _rebind_after_update(self, client):
         """After a rule change: jobs whose occurrence the rule no longer has keep an event of their own
-        (pushed as a create); occurrences that stay and hold what was agreed take their new version
-        (a series edit re-versions its plain occurrences), so the next write to them is not refused."""
+        (pushed as a create); occurrences that stay take their new version (``calsync.occurrences``)."""
         links = self._series_links()
         if not links:
             return
         window_jobs = links.job_id.filtered("scheduled_date_start")
-        present = {i.id: i for i in self._instances(client, window_jobs) if not i.deleted}
-        for link in links.filtered(lambda link: link.event_id in present):
-            occurrence = present[link.event_id]
-            if occurrence.version != link.remote_version and \
-                    mapping.to_base(mapping.event_values(occurrence)) == link._base():
-                link.remote_version = occurrence.version
-        lost = links.filtered(lambda link: link.event_id not in present)
-        lost.write({"event_id": False, "remote_version": False, "base_json": False, "state": "pending_push",
-                    "calendar_series_id": False})
+        bound = {link.id: occurrences.BoundLink(link.event_id, link.remote_version or None, link._base())
+                 for link in links}
+        refreshed, lost = occurrences.after_rule_change(bound, self._instances(client, window_jobs))
+        for link in links.filtered(lambda link: link.id in refreshed):
+            link.remote_version = refreshed[link.id]
+        links.filtered(lambda link: link.id in lost).write({
+            "event_id": False, "remote_version": False, "base_json": False, "state": "pending_push",
+            "calendar_series_id": False})
 
     def _bind(self, client, links):
         """Bind each unbound order link to the occurrence that starts where the order does."""
@@ -199,17 +197,15 @@ class CalendarSeries(models.Model):
         if not links or not self.remote_id:
             return
         taken = set(self._series_links().mapped("event_id"))
-        by_start = {i.original_start: i for i in self._instances(client, links.job_id)
-                    if not i.deleted and i.original_start and i.id not in taken}
-        for link in links:
-            occurrence = by_start.pop(_aware(link.job_id.scheduled_date_start), None)
-            if occurrence is None:
-                continue  # not on the rule (moved before its first push): it gets an event of its own
+        starts = {link.id: _aware(link.job_id.scheduled_date_start) for link in links}
+        # a job not on the rule (moved before its first push) stays unbound: it gets an event of its own
+        for link_id, occurrence in occurrences.bind_by_start(starts, self._instances(client, links.job_id),
+                                                             taken).items():
             # the occurrence holds the series' content: that is the base; if the job differs, the push
             # that follows sends the difference to this occurrence alone (an exception)
-            base = mapping.to_base(mapping.event_values(occurrence))
-            link.write({"event_id": occurrence.id, "remote_version": occurrence.version,
-                        "calendar_series_id": self.id, "base_json": json.dumps(base, sort_keys=True)})
+            self.env["fieldops.calendar.link"].sudo().browse(link_id).write({
+                "event_id": occurrence.id, "remote_version": occurrence.version, "calendar_series_id": self.id,
+                "base_json": json.dumps(occurrences.occurrence_base(occurrence), sort_keys=True)})
 
     def _fall_back(self, reason):
         self.ensure_one()
