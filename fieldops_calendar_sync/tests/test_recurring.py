@@ -81,6 +81,33 @@ class RecurringTests:
             self.assertIn("log the temperature", job.description)
             self.assertEqual(job.calendar_link_ids.state, "in_sync", [m.body for m in job.message_ids[:3]])
 
+    def test_cancelling_one_occurrence_opens_a_review_for_its_job_only(self):
+        self.emulator.person_delete(self.occurrences[1], account=self.account)
+        run_job(self, self.connection, "_job_pull")
+        self.assertEqual(self.connection.state, "sandbox_connected", "one occurrence of three trips no guard")
+        conflict = self.jobs[1].calendar_conflict_ids
+        self.assertEqual((len(conflict), conflict.kind, conflict.state), (1, "deletion", "open"))
+        self.assertFalse(self.jobs.filtered("is_closed"), "a calendar deletion is reviewed, not applied")
+        self.assertEqual(self.jobs[1].calendar_link_ids.state, "conflict")
+        self.assertEqual(set((self.jobs[0] | self.jobs[2]).calendar_link_ids.mapped("state")), {"in_sync"})
+        self.assertFalse((self.jobs[0] | self.jobs[2]).calendar_conflict_ids)
+        events = self.events()
+        self.assertEqual(len([e for e in events.values() if e.series_id == self.series]), 3,
+                         "the other occurrences stay")
+
+    def test_a_cancelled_occurrence_cancels_its_job_where_the_connection_allows_it(self):
+        self.connection.allow_calendar_cancel = True
+        self.emulator.person_delete(self.occurrences[0], account=self.account)
+        run_job(self, self.connection, "_job_pull")
+        cancelled = self.env.ref("fieldservice.fsm_stage_cancelled")
+        self.assertEqual(self.jobs[0].stage_id, cancelled)
+        self.assertFalse(self.jobs[0].calendar_conflict_ids)
+        self.assertFalse((self.jobs[1] | self.jobs[2]).filtered(lambda j: j.stage_id == cancelled))
+        mark = len(self.emulator.requests_log())
+        run_job(self, self.connection, "_job_push")
+        self.assertEqual([r for r in self.emulator.requests_log()[mark:] if r["method"] in WRITES], [],
+                         "the job's cancellation came from the calendar: nothing to send back")
+
     def test_deleting_the_series_is_held_then_reviewed_never_applied(self):
         self.jobs[0].description = "<p>Bring the spare fan</p>"  # a local edit not yet pushed
         self.emulator.person_delete(self.series, account=self.account)
