@@ -4,6 +4,7 @@ import http.server
 import json
 import threading
 import time
+import warnings
 from datetime import timedelta
 
 import pytest
@@ -18,7 +19,7 @@ from calsync.microsoft.client import BATCH_CHAINS
 from calsync.sandbox.microsoft_emulator import MicrosoftEmulator
 from calsync.store import MemoryDatabase
 from tests.engine_fixtures import make_job
-from tests.microsoft_fixtures import MsBackdoor, ms_sign_in
+from tests.microsoft_fixtures import REDIRECT, MsBackdoor, ms_sign_in
 from tests.provider_contract import job_event, new_identity
 
 
@@ -38,6 +39,17 @@ def test_auth_code_flow_with_pkce_and_state(ms_config, ms_account):
     assert params["state"] == "our-signed-state"
     cache, email = ms_auth.finish_auth(ms_config, flow, params)
     assert email == ms_account and "sbx-mrt-" in cache
+
+
+def test_the_query_mode_sign_in_warns_nothing(ms_config, ms_account):
+    """Query mode is deliberate (see calsync.microsoft.auth): msal's form_post advice is not logged each time."""
+    with warnings.catch_warnings(record=True) as caught:
+        for _ in range(2):
+            flow = ms_auth.start_auth(ms_config, REDIRECT, "our-signed-state", login_hint=ms_account)
+        ours = [f for f in warnings.filters if f[1] is not None and "form_post" in f[1].pattern]
+    assert "response_mode" not in flow["auth_uri"], "the code comes back in the query"
+    assert [str(w.message) for w in caught] == []
+    assert len(ours) == 1, "signing in again does not add the filter again"
 
 
 def test_tampered_state_is_refused(ms_config, ms_account):

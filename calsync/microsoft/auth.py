@@ -5,6 +5,8 @@ The cache leaves this module as an opaque string the caller stores encrypted.
 
 from __future__ import annotations
 
+import warnings
+
 import msal
 import requests
 
@@ -32,7 +34,15 @@ def make_app(config: MicrosoftConfig, cache_json: str | None = None):
 
 
 def start_auth(config: MicrosoftConfig, redirect_uri: str, state: str, login_hint: str | None = None) -> dict:
-    """A JSON-serialisable flow (PKCE, nonce, our state); send the user to ``flow["auth_uri"]``."""
+    """A JSON-serialisable flow (PKCE, nonce, our state); send the user to ``flow["auth_uri"]``.
+
+    The code comes back in the query, not by form_post: the callback is bound to the signed-in Odoo
+    user, and a cross-site form POST arrives without Odoo's session cookie (browsers treat it as
+    SameSite=Lax). The code is single use and PKCE-bound, and the callback answers with
+    ``Referrer-Policy: no-referrer``. msal advises form_post on every sign-in; that one message is
+    silenced here (an equal filter replaces itself, so the filters do not grow).
+    """
+    warnings.filterwarnings("ignore", message=r"response_mode='form_post' is recommended", module=r"msal\.")
     app, _cache = make_app(config)
     return app.initiate_auth_code_flow(SCOPES, redirect_uri=redirect_uri, state=state, login_hint=login_hint)
 

@@ -19,6 +19,12 @@ class CalendarOAuthController(http.Controller):
         sitemap=False,
     )
     def oauth_callback(self, **params):
+        """Finish a sign-in; every answer carries ``Referrer-Policy: no-referrer``, as the code is in the URL."""
+        response = self._finish_sign_in(params)
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
+    def _finish_sign_in(self, params):
         provider = "google" if "/google/" in request.httprequest.path else "microsoft"
         Connection = request.env["fieldops.calendar.connection"]
         try:

@@ -43,6 +43,7 @@ class TestConnectFlow(SandboxHttpCase):
         self.authenticate("calmgr", "calmgr-password-1")
         answer = self._callback(location)
         self.assertEqual(answer.status_code, 303, answer.text[:300])
+        self.assertEqual(answer.headers.get("Referrer-Policy"), "no-referrer", "the code must not leak by Referer")
         self.assertIn(f"/odoo/calendar-connections/{self.connection.id}", answer.headers["Location"])
         self.env.invalidate_all()
         self.assertEqual(self.connection.state, "sandbox_connected")
@@ -65,6 +66,7 @@ class TestConnectFlow(SandboxHttpCase):
         replay = self._callback(location)
         self.assertEqual(replay.status_code, 400)
         self.assertIn("already used", replay.text)
+        self.assertEqual(replay.headers.get("Referrer-Policy"), "no-referrer", "refusals carry it too")
 
     def test_tampered_state_is_refused_and_changes_nothing(self):
         location = self._consent(self.connection, self.manager)
@@ -148,6 +150,7 @@ class TestConnectFlow(SandboxHttpCase):
         self.authenticate("calmgr", "calmgr-password-1")
         done = self._callback(location)
         self.assertEqual(done.status_code, 303, done.text[:300])
+        self.assertEqual(done.headers.get("Referrer-Policy"), "no-referrer")
         self.env.invalidate_all()
         self.assertEqual(connection.state, "sandbox_connected")
         self.assertEqual(connection.account_email, "outlook-flow@example.test")
