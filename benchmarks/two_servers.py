@@ -85,6 +85,7 @@ env.cr.commit()
 print("RESULT " + json.dumps(out), flush=True)
 """
 
+NGINX_BIN = shutil.which("nginx") or "/usr/sbin/nginx"
 NGINX = """
 worker_processes 1;
 daemon off;
@@ -198,13 +199,10 @@ class Run:
         with open(conf, "w") as handle:
             handle.write(NGINX.format(home=self.home, tmp=tmp, port=self.port, port_a=self.port_a,
                                       port_b=self.port_b))
-        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-        if not os.path.exists(nginx):
-            sys.exit("nginx not found: apt-get install -y nginx-light")
-        subprocess.run([nginx, "-t", "-p", self.home, "-c", conf, "-e", os.path.join(self.home, "nginx-error.log")],
+        subprocess.run([NGINX_BIN, "-t", "-p", self.home, "-c", conf, "-e", os.path.join(self.home, "nginx-error.log")],
                        check=True, capture_output=True)
         self.procs["nginx"] = subprocess.Popen(
-            [nginx, "-p", self.home, "-c", conf, "-e", os.path.join(self.home, "nginx-error.log")],
+            [NGINX_BIN, "-p", self.home, "-c", conf, "-e", os.path.join(self.home, "nginx-error.log")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def start_odoo(self, name):
@@ -585,6 +583,8 @@ class Run:
               "per change, our own pushes' echoes included)")
         states = collections.Counter(j["state"] for j in self.job_rows())
         print(f"our queue jobs by state: {dict(states)}")
+        methods = collections.Counter(j["method"] for j in self.job_rows())
+        print(f"our queue jobs by method: {dict(methods.most_common())}")
         failed = self.sql("SELECT uuid, method_name, exc_info FROM queue_job WHERE state = 'failed'")
         print(f"failed queue jobs (all of the database): {len(failed)}")
         for uuid, method, exc in failed[:5]:
@@ -663,6 +663,8 @@ def main(argv=None):
     odoo, why = odoo_env.find_odoo()
     if odoo is None:
         sys.exit(f"this benchmark needs Odoo 18: {why}")
+    if not os.path.exists(NGINX_BIN):  # before anything is started, not after the database is built
+        sys.exit("nginx not found: apt-get install -y nginx-light")
     odoo_env.run_under_odoo_python(odoo, __file__, argv or sys.argv[1:])
     home = tempfile.mkdtemp(prefix="fieldops-two-")
     os.chmod(home, 0o755)  # noqa: S103 (PostgreSQL and nginx's worker run as other users)
