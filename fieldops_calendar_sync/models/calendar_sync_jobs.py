@@ -28,6 +28,9 @@ LOCK_BUSY_RETRY_SECONDS = 2
 LOCK_WAIT_SECONDS = 2.0
 THROTTLE_CAP = timedelta(hours=1)
 MAX_ATTEMPTS = 5
+# a notification that arrives while a sync of its calendar runs pulls this much later, so that the burst
+# behind it (our own writes coming back, mostly) is read by one pull instead of one pull each
+WEBHOOK_PULL_COALESCE_SECONDS = 2
 # a started job younger than this may be polling for the lock (LOCK_WAIT_SECONDS): never taken for dead
 DEAD_JOB_GRACE = timedelta(seconds=LOCK_WAIT_SECONDS + 3)
 
@@ -69,9 +72,12 @@ class CalendarConnection(models.Model):
             key = f"fieldops-calendar-pull{'-full' if full else ''}-{connection.id}"
             if from_webhook and connection._pull_waiting(key):
                 continue  # a burst of notifications: the pull already waiting will read them all
+            # a quiet calendar pulls at once; while a push or pull runs, the next pull waits for the burst
+            eta = WEBHOOK_PULL_COALESCE_SECONDS if from_webhook and connection._lock_held() else None
             connection._job_env().with_delay(
                 channel=CHANNEL,
                 identity_key=key,
+                eta=eta,
                 max_retries=MAX_ATTEMPTS,
                 description=_("Pull calendar %s", connection.name),
             )._job_pull(full=full)
@@ -223,6 +229,17 @@ class CalendarConnection(models.Model):
             cr.execute("SELECT pg_advisory_unlock(%s)", (self._lock_key(),))
             raise
         cr.execute("SELECT pg_advisory_unlock(%s)", (self._lock_key(),))
+
+    def _lock_held(self):
+        """Some session holds the connection's lock: a sync of it runs now (read, never taken, here)."""
+        self.ensure_one()
+        # a bigint advisory key shows in pg_locks as its high half (classid) and low half (objid), objsubid 1
+        self.env.cr.execute(
+            "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
+            "AND classid = %s::oid AND objid = %s::oid "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) LIMIT 1",
+            (LOCK_NAMESPACE, self.id))
+        return bool(self.env.cr.fetchone())
 
     def _lock_is_free(self):
         """True if no session holds the connection's lock (so a 'started' job for it is dead)."""

@@ -1,8 +1,9 @@
 """Google push notifications: verified, recorded, deduplicated, tenant-bound, and acting only when genuine."""
 
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from odoo import sql_db
 from odoo.tests import tagged
 
 from .sandbox import SandboxCase, run_job
@@ -70,6 +71,32 @@ class TestGoogleWebhooks(SandboxCase):
         self.env.invalidate_all()
         self.assertEqual(self._inbox()[-1].status, "duplicate")
         self.assertEqual(len(self._pull_jobs() - before), 1)
+
+    def test_a_notification_pulls_at_once_on_a_quiet_calendar_and_waits_for_the_burst_during_a_sync(self):
+        before = self._pull_jobs()
+        self.assertEqual(self._post(**{"X-Goog-Message-Number": "11"}).status_code, 200)
+        self.env.invalidate_all()
+        quiet = self._pull_jobs() - before
+        self.assertEqual(len(quiet), 1)
+        self.assertFalse(quiet.eta, "a lone calendar edit is pulled at once")
+        quiet.write({"state": "done"})
+        # a worker of another session runs a sync of this calendar: it holds the connection's lock
+        worker = sql_db.db_connect(self.env.cr.dbname).cursor()
+        try:
+            worker.execute("SELECT pg_advisory_lock(%s)", (self.connection._lock_key(),))
+            asked = datetime.now()
+            self.assertEqual(self._post(**{"X-Goog-Message-Number": "12"}).status_code, 200)
+            for number in ("13", "14", "15"):  # the rest of the burst: our own writes coming back
+                self.assertEqual(self._post(**{"X-Goog-Message-Number": number}).status_code, 200)
+            self.env.invalidate_all()
+            burst = self._pull_jobs() - before
+            self.assertEqual(len(burst), 1, "one pull reads the whole burst")
+            self.assertGreater(burst.eta, asked + timedelta(seconds=1))
+            self.assertLess(burst.eta, asked + timedelta(seconds=4))
+            self.assertEqual(len(self._inbox().filtered(lambda r: r.status == "accepted")), 5, "each is recorded")
+        finally:
+            worker.execute("SELECT pg_advisory_unlock(%s)", (self.connection._lock_key(),))
+            worker.close()
 
     def test_sync_message_is_acknowledged_without_a_pull(self):
         before = self._pull_jobs()
