@@ -48,12 +48,12 @@ class CalendarConnection(models.Model):
         return [("identity_key", "=like", f"fieldops-calendar-%-{self.id}"), ("state", "=", "failed")]
 
     @staticmethod
-    def _time_left(moment, now):
+    def _time_left(moment, now, expired=None):
         if not moment:
             return False
         seconds = (moment - now).total_seconds()
         if seconds <= 0:
-            return _("expired")
+            return expired or _("expired")
         if seconds < 3600:
             return _("%s min", int(seconds // 60))
         if seconds < 2 * 86400:
@@ -96,7 +96,9 @@ class CalendarConnection(models.Model):
                 "quota_used_percent": percent, "failed_job_count": failed,
                 "health": "problem" if problems else "warning" if warnings else "ok",
                 "health_summary": "; ".join(str(p) for p in problems + warnings) or _("Everything is syncing."),
-                "token_expires_in": conn._time_left(conn.token_expires_at, now),
+                # an access token lives an hour and is renewed from the refresh token when next needed
+                "token_expires_in": conn._time_left(conn.token_expires_at, now,
+                                                    expired=_("renewed at the next sync")),
                 "channel_expires_in": conn._time_left(conn.channel_expires_at, now),
             })
 

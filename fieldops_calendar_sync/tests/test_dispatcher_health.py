@@ -91,6 +91,12 @@ class TestHealthPanel(SandboxCase):
         self.assertEqual((self.connection.quota_limit, self.connection.quota_window_label), (600, "60 s"))
         self.assertTrue(self.connection.token_expires_at and self.connection.token_expires_in)
         self.assertEqual(self.connection.push_lag_seconds, 0)
+        # an access token past its hour is routine (the refresh token renews it): no alarm
+        expires_at = self.connection.token_expires_at
+        self.connection.sudo().token_expires_at = fields.Datetime.now() - timedelta(minutes=5)
+        self.assertEqual(self.connection.token_expires_in, "renewed at the next sync")
+        self.assertEqual(self.connection.health, "ok", self.connection.health_summary)
+        self.connection.sudo().token_expires_at = expires_at
         runs = self.connection.sync_run_ids
         self.assertEqual((runs.kind, runs.outcome, runs.changes), ("push", "done", 3))
 
