@@ -13,7 +13,7 @@ from devtools.soak.report import FAILING, soak_one, table
 FAULT_KINDS = ("429", "5xx", "timeout", "apply_then_fail", "410", "webhook_lost", "webhook_duplicated",
                "webhook_reordered", "revoked_consent", "needs_reauth")
 OPERATION_KINDS = ("job_edit", "calendar_edit", "reassign", "cancel_job", "delete_job", "calendar_delete", "push",
-                   "webhooks", "safety_net_pull", "reconnect")
+                   "webhooks", "safety_net_pull", "reconnect", "calendar_edit_job_field")
 
 
 @pytest.fixture(scope="module")

@@ -111,6 +111,13 @@ def check(soak) -> dict:
                 counts["mismatches"] += 1
                 problems.append(f"job {key}.{field}: job {_show(local[field])} != calendar "
                                 f"{_show(remote_values[field])} ({link.state}, held {sorted(held)})")
+            # the title and the place belong to the job: a person's change to them is put back
+            remote = found[0]
+            for field in ("title", "location"):
+                if getattr(remote.data, field) != getattr(job, field):
+                    counts["mismatches"] += 1
+                    problems.append(f"job {key}.{field}: job {getattr(job, field)!r} != calendar "
+                                    f"{getattr(remote.data, field)!r} (not restored)")
         for field in ("start", "notes"):
             for edit in ledger.lost(key, field, local[field], remote_values.get(field)):
                 counts["lost_edits"] += 1

@@ -25,7 +25,7 @@ from .world import KillSwitch, World, edited_start
 OPS = {
     "job_edit": 20, "calendar_edit": 20, "reassign": 4, "cancel_job": 2, "delete_job": 2, "calendar_delete": 3,
     "create_job": 3, "push": 12, "webhooks": 10, "safety_net_pull": 3, "fault": 14, "killed_push": 4,
-    "killed_pull": 1, "revoke": 1, "review": 3, "edit_both_sides": 4,
+    "killed_pull": 1, "revoke": 1, "review": 3, "edit_both_sides": 4, "calendar_edit_job_field": 3,
 }
 # relative weights of the injected faults
 FAULTS = {"429": 4, "5xx": 4, "timeout": 2, "apply_then_fail": 4, "410": 2}
@@ -177,6 +177,19 @@ class Soak:
         else:
             self.kit.person_edit(account, event_id, {"description": f"calendar edit {n}"})
             self.ledger.record(key, "notes", "calendar", f"calendar edit {n}")
+        self._notify(conn)
+        return True
+
+    def op_calendar_edit_job_field(self):
+        """A person retitles the event or changes its place: the job owns both, so the next push puts them back."""
+        keys = [k for k in self._active() if self._event_of(k)[1] is not None]
+        if not keys:
+            return False
+        key = self.rng.choice(keys)
+        conn, event_id = self._event_of(key)
+        field = self.rng.choice(["title", "location"])
+        self.kit.person_edit(self.world.conns[conn].account, event_id, {field: f"calendar {field} {self._unique()}"})
+        self._note("calendar_edit_job_field", key, conn)
         self._notify(conn)
         return True
 
