@@ -24,7 +24,8 @@ subscriptions reauthorized and recreated. Then, printing one row per attempt
    queue jobs, mail tracking values, messages and attachments (search_read, read across companies,
    write, unlink, export_data, /web/export/csv and xlsx, /web/content, /web/image, reports, mail
    routes), every public method of the addon through call_kw, the wizards with another company's
-   records; a secret must never come back, not even encrypted;
+   records; a secret must never come back, not even encrypted; then (3b) as a visitor with no
+   session: the addon's models, buttons, pages, exports, binary routes and OAuth callbacks;
 4. leak scan: a plain pg_dump of the whole database (every table and column, large objects),
    the filestore and session store, the Odoo, install, sandbox and PostgreSQL logs, for every
    secret the sandbox issued or was handed (listed by its ``secrets`` control action), raw,
@@ -883,6 +884,13 @@ def public_methods():
     return found
 
 
+def served_nothing(answer):
+    """A binary route gave nothing away: refused, empty, or Odoo's placeholder image (no ciphertext in it)."""
+    return (answer.status_code != 200 or not answer.content or
+            (answer.headers.get("Content-Type", "").startswith("image/") and
+             FERNET_MARK not in answer.content.decode("latin-1")))
+
+
 def probe_user(product, world, results, client, own_company, other_company, label):
     results.section(f"probe {label}", f"3. Probing as {label}")
     needles = world.needles
@@ -1019,10 +1027,7 @@ def probe_user(product, world, results, client, own_company, other_company, labe
                 for route in ("content", "image"):
                     answer = client.get(f"/web/{route}/{model}/{ids[0]}/{secret}")
                     record(f"/web/{route}/{model}/<{whose} id>/{secret}", answer.content.decode("latin-1"),
-                           f"HTTP {answer.status_code}", "not served",
-                           answer.status_code != 200 or not answer.content or
-                           (answer.headers.get("Content-Type", "").startswith("image/") and
-                            FERNET_MARK not in answer.content.decode("latin-1")))
+                           f"HTTP {answer.status_code}", "not served", served_nothing(answer))
 
     reports = product.rows("SELECT report_name, model FROM ir_act_report_xml WHERE model IN "
                            f"({models_sql}, 'fsm.order')")
@@ -1134,6 +1139,64 @@ def probe_user(product, world, results, client, own_company, other_company, labe
     # whatever came back at all during this user's probing
     found = leaks("\n".join(client.seen))
     results.add(f"every response {label} received ({len(client.seen)})",
+                f"secrets found: {sorted({k for k, _f in found})}" if found else "no secret, no ciphertext",
+                "no secret, no ciphertext", not found)
+
+
+def probe_anonymous(product, world, results):
+    """A visitor with no Odoo session: nothing of the addon answers with data, and nothing changes."""
+    results.section("probe anonymous", "3b. Probing without signing in (a public visitor)")
+    visitor = Client(product.base, "anonymous visitor")
+    visitor.context = {}
+    before = product.fingerprint()
+    ids = {model: [int(r[0]) for r in product.rows(f"SELECT id FROM {table} ORDER BY id LIMIT 5")]
+           for model, table in ADDON_MODELS.items()}
+    for model in [*ADDON_MODELS, *WIZARDS, "queue.job"]:
+        answer = visitor.call(model, "search_read", [[]], {"limit": 5})
+        results.add(f"{model}: search_read", answer.brief(), "refused (no session)", not answer.ok)
+    for method in ("read", "write", "unlink"):
+        args = [ids["fieldops.calendar.connection"]] + ([{"name": "pwned"}] if method == "write" else [])
+        answer = visitor.call("fieldops.calendar.connection", method, args)
+        results.add(f"fieldops.calendar.connection: {method} by id", answer.brief(), "refused", not answer.ok)
+    for button in (*MANAGER_BUTTONS, "action_preview_sync"):
+        answer = visitor.call("fieldops.calendar.connection", button, [ids["fieldops.calendar.connection"][:1]])
+        results.add(f"fieldops.calendar.connection: {button}", answer.brief(), "refused", not answer.ok)
+    conflict = ids["fieldops.calendar.conflict"][:1]
+    if conflict:
+        answer = visitor.call("fieldops.calendar.conflict", "action_review", [conflict])
+        results.add("fieldops.calendar.conflict: action_review", answer.brief(), "refused", not answer.ok)
+    for path in ("/odoo/calendar-connections", "/odoo/calendar-health", "/odoo/calendar-conflicts",
+                 f"/odoo/calendar-connections/{(ids['fieldops.calendar.connection'] or [0])[0]}"):
+        answer = visitor.get(path)
+        where = answer.headers.get("Location", "")
+        results.add(f"GET {path}", f"HTTP {answer.status_code}{' to ' + where.split('?')[0] if where else ''}",
+                    "a redirect to the login page", answer.status_code in (302, 303) and "/web/login" in where)
+    for model, table_ids in ids.items():
+        if not table_ids:
+            continue
+        data = {"model": model, "fields": [{"name": "id", "label": "id", "type": "integer"}], "ids": table_ids,
+                "domain": [], "import_compat": True}
+        answer = visitor.post("/web/export/csv", data={"data": json.dumps(data)})
+        results.add(f"/web/export/csv of {model} rows", f"HTTP {answer.status_code}", "refused",
+                    answer.status_code != 200 or not answer.text.startswith("id"))
+    for model, secrets_of in SECRET_FIELDS.items():
+        for field in secrets_of:
+            for route in ("content", "image"):
+                answer = visitor.get(f"/web/{route}/{model}/{(ids[model] or [0])[0]}/{field}")
+                results.add(f"/web/{route}/{model}/<id>/{field}",
+                            f"HTTP {answer.status_code} {answer.headers.get('Content-Type', '')}".rstrip(),
+                            "not served (a placeholder image at most)", served_nothing(answer))
+    for provider in ("google", "microsoft"):
+        answer = visitor.get(CALLBACK % provider + "?state=x.1.y&code=sbx-forged")
+        where = answer.headers.get("Location", "")
+        results.add(f"GET the {provider} OAuth callback", f"HTTP {answer.status_code}",
+                    "a redirect to the login page", answer.status_code in (302, 303) and "/web/login" in where)
+    diff = changed(before, product.fingerprint())
+    results.add("the database after the visitor's attempts", diff.lstrip(", ") or "unchanged", "unchanged", not diff)
+    found = world.needles.find_text("\n".join(visitor.seen))
+    if any(FERNET_MARK in text for text in visitor.seen):
+        found.append(("encrypted blob", "ciphertext"))
+    results.add(f"every response the visitor received ({len(visitor.seen)})",
                 f"secrets found: {sorted({k for k, _f in found})}" if found else "no secret, no ciphertext",
                 "no secret, no ciphertext", not found)
 
@@ -1301,6 +1364,7 @@ def main(argv=None):
                    "company A's dispatcher")
         probe_user(product, world, results, world.northwind, world.company_b, world.company_a,
                    "company B's user (manager)")
+        probe_anonymous(product, world, results)
         product.wait_quiet()
         leak_scan(product, world, results)
     except Exception as exc:  # a broken run is a failed run, with its reason
