@@ -57,6 +57,11 @@ class Soak:
     def _active(self):
         return [k for k, job in sorted(self.world.jobs.items()) if not job.cancelled]
 
+    def _job_with_event(self):
+        """A random live job whose event is there to be edited, or None."""
+        keys = [k for k in self._active() if self._event_of(k)[1] is not None]
+        return self.rng.choice(keys) if keys else None
+
     def _event_of(self, key):
         """(connection, event id) of the job's live event on its calendar, if the sync made one."""
         conn = self.world.carrier(key)
@@ -152,20 +157,17 @@ class Soak:
 
     def op_edit_both_sides(self):
         """The common race: a person edits the event while the dispatcher edits the job, before any sync."""
-        keys = [k for k in self._active() if self._event_of(k)[1] is not None]
-        if not keys:
+        key = self._job_with_event()
+        if key is None:
             return False
-        key = self.rng.choice(keys)
         self.op_calendar_edit(key)
         self.op_job_edit(key)
         return True
 
     def op_calendar_edit(self, key=None):
+        key = self._job_with_event() if key is None else key
         if key is None:
-            keys = [k for k in self._active() if self._event_of(k)[1] is not None]
-            if not keys:
-                return False
-            key = self.rng.choice(keys)
+            return False
         conn, event_id = self._event_of(key)
         account = self.world.conns[conn].account
         field = self.rng.choice(["start", "notes"])
@@ -182,10 +184,9 @@ class Soak:
 
     def op_calendar_edit_job_field(self):
         """A person retitles the event or changes its place: the job owns both, so the next push puts them back."""
-        keys = [k for k in self._active() if self._event_of(k)[1] is not None]
-        if not keys:
+        key = self._job_with_event()
+        if key is None:
             return False
-        key = self.rng.choice(keys)
         conn, event_id = self._event_of(key)
         field = self.rng.choice(["title", "location"])
         self.kit.person_edit(self.world.conns[conn].account, event_id, {field: f"calendar {field} {self._unique()}"})
@@ -194,10 +195,9 @@ class Soak:
         return True
 
     def op_calendar_delete(self):
-        keys = [k for k in self._active() if self._event_of(k)[1] is not None]
-        if not keys:
+        key = self._job_with_event()
+        if key is None:
             return False
-        key = self.rng.choice(keys)
         conn, event_id = self._event_of(key)
         self.kit.person_delete(self.world.conns[conn].account, event_id)
         self._note("calendar_delete", key, conn)
