@@ -3,6 +3,7 @@
 import base64
 import os
 
+from odoo import http
 from odoo.addons.queue_job.tests.common import trap_jobs  # noqa: F401  (re-exported for tests)
 from odoo.tests import TransactionCase, new_test_user
 from odoo.tools import config
@@ -14,6 +15,17 @@ def ensure_test_key():
     """Tests need an encryption key; the harness sets one in the config, this covers other runners."""
     if not config.get(KEY_OPTION) and not os.environ.get("FIELDOPS_CALENDAR_SYNC_KEY"):
         config[KEY_OPTION] = base64.urlsafe_b64encode(os.urandom(32)).decode()
+
+
+def warm_up_http():
+    """Build the HTTP server's table of static paths now, in one thread, before requests come in parallel.
+
+    Odoo builds it on the first requests by reading every addon's manifest with ``ast.literal_eval``.
+    On CPython 3.11, two threads building Python ASTs at once can corrupt the shared recursion counter
+    (``SystemError: AST constructor recursion depth mismatch``, CPython gh-106905), and the request
+    that loses answers 500: a Graph validation request did, and its subscription was refused.
+    """
+    http.root.statics  # noqa: B018 - a lazy property: reading it builds it
 
 
 class TwoCompaniesCase(TransactionCase):

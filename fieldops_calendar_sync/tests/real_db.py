@@ -20,7 +20,7 @@ from odoo.modules.registry import DummyRLock, Registry
 from odoo.tests import BaseCase, get_db_name
 from odoo.tools import config
 
-from .common import ensure_test_key
+from .common import ensure_test_key, warm_up_http
 from .sandbox import SandboxProviders
 
 CONNECTION = "fieldops.calendar.connection"
@@ -50,6 +50,7 @@ class RealCommitsCase(BaseCase):
     def setUpClass(cls):
         super().setUpClass()
         ensure_test_key()
+        warm_up_http()
         cls.dbname = get_db_name()
         cls.registry = Registry(cls.dbname)
         # the test runner holds the registry lock for the whole run; HttpCase lifts it in test mode,

@@ -15,7 +15,7 @@ from calsync.sandbox.google_emulator import GoogleEmulator
 from calsync.sandbox.microsoft_emulator import MicrosoftEmulator
 from calsync.sandbox.tls import make_tls_material
 
-from .common import ensure_test_key
+from .common import ensure_test_key, warm_up_http
 
 
 class SandboxProviders:
@@ -54,6 +54,7 @@ class SandboxHttpCase(HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         ensure_test_key()
+        warm_up_http()
         cls.sandbox = SandboxProviders()
         cls.addClassCleanup(cls.sandbox.stop)
 
