@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -16,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 
 from devtools import odoo_env
 from devtools.pgcluster import PgCluster
@@ -42,6 +44,17 @@ def wait_for(path: str, proc: subprocess.Popen, timeout: float = 60) -> None:
         if proc.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError("the sandbox providers did not start (see .run/product/sandbox.log)")
         time.sleep(0.2)
+
+
+def wait_until_answers(url: str, proc: subprocess.Popen, timeout: float = 120) -> bool:
+    """Ask ``url`` once a second until it answers 200 (True), or the process ends or time runs out (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310 (loopback)
+            if answer.status == 200:  # until it listens, urlopen raises (connection refused)
+                return True
+        time.sleep(1)
+    return False
 
 
 def main(argv=None) -> int:
@@ -108,6 +121,10 @@ def main(argv=None) -> int:
                                        "--logfile", os.path.join(home, "odoo.log")], env=env))
         url = f"http://127.0.0.1:{args.port}"
         say(f"Odoo is starting at {url}/web/login  (log: .run/product/odoo.log)")
+        # one request at a time until it answers: Odoo builds its table of static paths on the first requests,
+        # and on CPython 3.11 two threads building it at once can fail (see tests/common.py, warm_up_http)
+        if wait_until_answers(f"{url}/web/health", procs[-1]):
+            say(f"Odoo is ready at {url}/web/login")
         say("demo logins: admin / admin (administrator, company 'YourCompany');")
         say("             dispatcher / dispatcher (dispatcher and conflict reviewer);")
         say("             northwind / northwind (user of the second company, 'Northwind Field Services')")
