@@ -234,11 +234,12 @@ class CalendarConnection(models.Model):
         """Some session holds the connection's lock: a sync of it runs now (read, never taken, here)."""
         self.ensure_one()
         # a bigint advisory key shows in pg_locks as its high half (classid) and low half (objid), objsubid 1
+        key = self._lock_key()
         self.env.cr.execute(
             "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
             "AND classid = %s::oid AND objid = %s::oid "
             "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) LIMIT 1",
-            (LOCK_NAMESPACE, self.id))
+            (key >> 32, key & 0xFFFFFFFF))
         return bool(self.env.cr.fetchone())
 
     def _lock_is_free(self):
