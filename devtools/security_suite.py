@@ -884,6 +884,22 @@ def public_methods():
     return found
 
 
+def leaks_in(needles, text):
+    """The secrets found in an answer, and any ciphertext at all (a non-admin must not get even that)."""
+    hits = needles.find_text(text)
+    if FERNET_MARK in text:
+        hits.append(("encrypted blob", "ciphertext"))
+    return hits
+
+
+def add_responses_row(results, needles, client, label):
+    """One row for everything ``client`` received during its probe: no secret, no ciphertext in any of it."""
+    found = leaks_in(needles, "\n".join(client.seen))
+    results.add(f"every response {label} received ({len(client.seen)})",
+                f"secrets found: {sorted({k for k, _f in found})}" if found else "no secret, no ciphertext",
+                "no secret, no ciphertext", not found)
+
+
 def served_nothing(answer):
     """A binary route gave nothing away: refused, empty, or Odoo's placeholder image (no ciphertext in it)."""
     return (answer.status_code != 200 or not answer.content or
@@ -895,14 +911,8 @@ def probe_user(product, world, results, client, own_company, other_company, labe
     results.section(f"probe {label}", f"3. Probing as {label}")
     needles = world.needles
 
-    def leaks(text):
-        hits = needles.find_text(text)
-        if FERNET_MARK in text:
-            hits.append(("encrypted blob", "ciphertext"))
-        return hits
-
     def record(what, answer_text, outcome, expected, ok):
-        found = leaks(answer_text)
+        found = leaks_in(needles, answer_text)
         if found:
             outcome += f"; LEAKS {sorted({k for k, _f in found})}"
         return results.add(what, outcome, expected, ok and not found)
@@ -1137,10 +1147,7 @@ def probe_user(product, world, results, client, own_company, other_company, labe
                "HTTP 400", answer.status_code == 400)
 
     # whatever came back at all during this user's probing
-    found = leaks("\n".join(client.seen))
-    results.add(f"every response {label} received ({len(client.seen)})",
-                f"secrets found: {sorted({k for k, _f in found})}" if found else "no secret, no ciphertext",
-                "no secret, no ciphertext", not found)
+    add_responses_row(results, needles, client, label)
 
 
 def probe_anonymous(product, world, results):
@@ -1193,12 +1200,7 @@ def probe_anonymous(product, world, results):
                     "a redirect to the login page", answer.status_code in (302, 303) and "/web/login" in where)
     diff = changed(before, product.fingerprint())
     results.add("the database after the visitor's attempts", diff.lstrip(", ") or "unchanged", "unchanged", not diff)
-    found = world.needles.find_text("\n".join(visitor.seen))
-    if any(FERNET_MARK in text for text in visitor.seen):
-        found.append(("encrypted blob", "ciphertext"))
-    results.add(f"every response the visitor received ({len(visitor.seen)})",
-                f"secrets found: {sorted({k for k, _f in found})}" if found else "no secret, no ciphertext",
-                "no secret, no ciphertext", not found)
+    add_responses_row(results, world.needles, visitor, "the visitor")
 
 
 # -- 4. leak scan ------------------------------------------------------------------------------------------------
