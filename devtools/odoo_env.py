@@ -10,11 +10,13 @@ the OCA addons (wheels, ``--no-deps``) into a directory of our own.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -99,7 +101,11 @@ def find_odoo() -> tuple[OdooInstall | None, str]:
 def _pip(odoo: OdooInstall, *args: str) -> None:
     env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     env.pop("PIP_CONSTRAINT", None)
-    run_quietly([odoo.python, "-m", "pip", "install", "-q", *args], env=env)
+    # several checkouts (a CI clone beside the developer's) may share one Odoo Python: one pip at a time
+    lock_path = os.path.join(tempfile.gettempdir(), "fieldops-odoo-pip.lock")
+    with open(lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        run_quietly([odoo.python, "-m", "pip", "install", "-q", *args], env=env)
 
 
 def run_quietly(cmd: list[str], env=None) -> None:
