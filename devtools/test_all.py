@@ -1,11 +1,14 @@
 """The test command: the engine suite (pinned and current), then the Odoo suite on real Odoo 18.
 
 Usage: ``bin/test [--require-odoo] [--engine-only | --odoo-only] [--pinned-only]
-[--odoo-tags TAGS] [--commit-tags TAGS] [--bridge-tags TAGS] [--no-security] [-- pytest args]``.
+[--odoo-tags TAGS] [--commit-tags TAGS] [--bridge-tags TAGS] [--clients-tags TAGS] [--no-security]
+[-- pytest args]``.
 ``FIELDOPS_REQUIRE_ODOO=1`` is the same as ``--require-odoo``: a missing Odoo then fails instead of being
 reported as skipped. The recurring-orders bridge is tested in a database of its own (``--bridge-tags none``
-skips it), so the addon's own pass runs without fieldservice_recurring installed. Where Odoo is found, the
-security suite (``devtools/security_suite.py``) runs after the Odoo passes.
+skips it), so the addon's own pass runs without fieldservice_recurring installed. Odoo's own
+google_calendar and microsoft_calendar are driven against the sandbox emulators in a database of their own
+too, by a test-only addon the test command alone puts on the addons path (``--clients-tags none`` skips
+it). Where Odoo is found, the security suite (``devtools/security_suite.py``) runs after the Odoo passes.
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ RUN_DIR = odoo_env.RUN_DIR
 ADDON = "fieldops_calendar_sync"
 # installed in a database of its own, so the addon's own pass proves it needs no fieldservice_recurring
 BRIDGE = "fieldops_calendar_sync_recurring"
+# test only, never shipped: Odoo's own calendar clients against the emulators (devtools/odoo_clients/README.md)
+CLIENTS = "fieldops_odoo_clients"
+CLIENTS_ADDONS = os.path.join(ROOT, "devtools", "odoo_clients")
 
 
 class Tally:
@@ -172,7 +178,28 @@ def run_addon_passes(odoo, config, cluster, tally, tags, commit_tags):
               note=f"({time.monotonic() - started:.0f} s)")
 
 
-def run_odoo(tally, require, tags, commit_tags=COMMIT_TAGS, bridge_tags=f"/{BRIDGE}"):
+def run_clients_pass(odoo, config, tally, tags):
+    """Odoo's google_calendar and microsoft_calendar (which warn beside our addon) in a database of their own,
+    without demo data (its calendar events would be synced too), with the test-only addon on the path."""
+    clients_config = config[:-len(".conf")] + "-clients.conf"
+    with open(config) as source, open(clients_config, "w") as target:
+        for line in source:
+            if line.startswith("addons_path = "):
+                line = line.rstrip("\n") + "," + CLIENTS_ADDONS + "\n"
+            target.write(line)
+    started = time.monotonic()
+    say(f"installing google_calendar, microsoft_calendar and the test-only {CLIENTS} in a database of their "
+        "own and driving Odoo's own calendar clients against the emulators (log: .run/odoo-test-clients.log)")
+    total, failed, problems = odoo_pass(odoo, clients_config, "fieldops_clients",
+                                        ["-i", CLIENTS, "--without-demo", "all", "--test-tags", tags],
+                                        os.path.join(RUN_DIR, "odoo-test-clients.log"))
+    for line in problems:
+        say(line)
+    tally.add("odoo suite, Odoo's own calendar clients", max(0, total - failed), failed,
+              note=f"({time.monotonic() - started:.0f} s)")
+
+
+def run_odoo(tally, require, tags, commit_tags=COMMIT_TAGS, bridge_tags=f"/{BRIDGE}", clients_tags=f"/{CLIENTS}"):
     odoo, why = odoo_env.find_odoo()
     if odoo is None:
         line = f"Odoo suite: SKIPPED — {why}"
@@ -212,6 +239,8 @@ def run_odoo(tally, require, tags, commit_tags=COMMIT_TAGS, bridge_tags=f"/{BRID
                 say(line)
             tally.add("odoo suite, recurring orders bridge", max(0, total - failed), failed,
                       note=f"({time.monotonic() - started:.0f} s)")
+        if clients_tags and clients_tags != "none":
+            run_clients_pass(odoo, config, tally, clients_tags)
     finally:
         cluster.stop()
         shutil.rmtree(workdir, ignore_errors=True)
@@ -254,6 +283,9 @@ def main(argv=None):
                         help="test tags of the pass on committed data ('none' skips it)")
     parser.add_argument("--bridge-tags", default=f"/{BRIDGE}",
                         help=f"test tags of the {BRIDGE} pass, in a database of its own ('none' skips it)")
+    parser.add_argument("--clients-tags", default=f"/{CLIENTS}",
+                        help="test tags of the pass that drives Odoo's own google_calendar and microsoft_calendar "
+                             "against the emulators, in a database of its own ('none' skips it)")
     parser.add_argument("--no-security", action="store_true", help="skip the security suite")
     parser.add_argument("pytest_args", nargs="*")
     args = parser.parse_args(argv)
@@ -269,7 +301,8 @@ def main(argv=None):
             if not args.pinned_only:
                 run_engine(tally, ".venv-current", False, args.pytest_args)
         if not args.engine_only:
-            run_odoo(tally, args.require_odoo, args.odoo_tags, args.commit_tags, args.bridge_tags)
+            run_odoo(tally, args.require_odoo, args.odoo_tags, args.commit_tags, args.bridge_tags,
+                     args.clients_tags)
             if not args.no_security:
                 run_security(tally, args.require_odoo)
     except KeyboardInterrupt:
