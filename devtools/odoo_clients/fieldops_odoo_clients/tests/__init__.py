@@ -1,1 +1,1 @@
-from . import test_google_client
+from . import test_google_client, test_microsoft_client

@@ -7,6 +7,7 @@ import requests
 from dateutil.parser import isoparse
 from odoo.addons.google_account.models import google_service
 from odoo.addons.google_calendar.utils.google_calendar import GoogleCalendarService
+from odoo.tools import html2plaintext
 
 from calsync.sandbox import demo
 from calsync.sandbox.google_emulator import GoogleEmulator
@@ -14,6 +15,12 @@ from calsync.sandbox.google_emulator import GoogleEmulator
 from .common import OdooClientCase
 
 CALLBACK = "/google_account/authentication"
+
+
+def rule_parts(text):
+    """The parts of an RRULE (the last one in ``text``), an UNTIL read as UTC either way."""
+    rule = text.split("RRULE:")[-1].strip()
+    return {part.rstrip("Z") if part.startswith("UNTIL=") else part for part in rule.split(";")}
 
 
 class GoogleClientCase(OdooClientCase):
@@ -88,15 +95,29 @@ class GoogleClientCase(OdooClientCase):
         self.assertEqual(item["id"], odoo_event.google_id)
         self.assertEqual(item.get("summary"), odoo_event.name)
         self.assertEqual(self.google_times(item), (odoo_event.start, odoo_event.stop))
-        self.assertEqual(item.get("description") or "", odoo_event._get_customer_description())
+        self.assertEqual(html2plaintext(item.get("description") or ""),
+                         html2plaintext(odoo_event._get_customer_description()))
         self.assertEqual(item.get("status", "confirmed"), "confirmed" if odoo_event.active else "cancelled")
 
     def assertBothSidesEqual(self):
-        """Odoo's active events of the user and Google's live events (occurrences expanded), one to one."""
-        odoo_events = self.env["calendar.event"].search([("partner_ids", "in", self.user.partner_id.id)])
+        """Odoo's active events (the database has no others than the test's) and Google's live events
+        (occurrences expanded), one to one. Returns Odoo's events."""
+        odoo_events = self.env["calendar.event"].search([])
         items = self.google_events()
         self.assertEqual(sorted(e.google_id or "" for e in odoo_events), sorted(i["id"] for i in items),
                          "the same events on both sides")
         by_id = {i["id"]: i for i in items}
         for event in odoo_events:
             self.assertSameEvent(event, by_id[event.google_id])
+        return odoo_events
+
+    def assertSameRecurrence(self, recurrence):
+        """Odoo's recurrence and Google's series master: the same rule, and one event per occurrence."""
+        master = self.google_event(recurrence.google_id)
+        rules = [line for line in master.get("recurrence", []) if line.startswith("RRULE:")]
+        self.assertEqual(len(rules), 1, master.get("recurrence"))
+        # the same parts in any order (Odoo drops its DTSTART line and marks UNTIL as UTC when it sends)
+        self.assertEqual(rule_parts(rules[0]), rule_parts(recurrence.rrule))
+        instances = [i for i in self.google_events() if i.get("recurringEventId") == recurrence.google_id]
+        self.assertEqual(sorted(i["id"] for i in instances),
+                         sorted(recurrence.calendar_event_ids.filtered("active").mapped("google_id")))
