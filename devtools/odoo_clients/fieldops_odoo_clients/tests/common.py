@@ -17,7 +17,6 @@ import requests
 from odoo import SUPERUSER_ID, api
 from odoo.sql_db import TestCursor
 from odoo.tests import HttpCase
-from odoo.tools.misc import Callbacks
 
 from calsync.sandbox.tls import make_tls_material
 
@@ -63,10 +62,15 @@ class _ServiceLog(logging.Handler):
 
 
 def _commit_running_hooks(cursor, _commit=TestCursor.commit):
-    """TestCursor.commit, then the post-commit hooks, as a real cursor commits (sql_db.Cursor.commit)."""
-    hooks, cursor.postcommit = cursor.postcommit, Callbacks()
+    """TestCursor.commit, then the post-commit hooks, as a real cursor commits (sql_db.Cursor.commit).
+
+    TestCursor.commit drops the hooks and their data; they are kept and put back first (the bus's hook
+    reads its data from the cursor's own queue)."""
+    funcs, data = list(cursor.postcommit._funcs), dict(cursor.postcommit.data)
     _commit(cursor)
-    hooks.run()
+    cursor.postcommit._funcs.extend(funcs)
+    cursor.postcommit.data.update(data)
+    cursor.postcommit.run()
 
 
 class OdooClientCase(HttpCase):
