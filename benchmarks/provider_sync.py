@@ -28,9 +28,9 @@ from calsync.google import GoogleCalendarClient, GoogleConfig
 from calsync.google import oauth as google_oauth
 from calsync.microsoft import GraphCalendarClient, MicrosoftConfig
 from calsync.microsoft import auth as ms_auth
-from calsync.sandbox.google_emulator import GoogleEmulator
-from calsync.sandbox.microsoft_emulator import MicrosoftEmulator
-from calsync.sandbox.tls import make_tls_material
+from calsync.sandbox.google import GoogleEmulator
+from calsync.sandbox.kernel.tls import make_tls_material
+from calsync.sandbox.microsoft import MicrosoftEmulator
 
 T0 = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=1)
 REDIRECT = "https://odoo.example.test/callback"

@@ -16,7 +16,7 @@ from calsync.events import OpKind, WriteOp
 from calsync.microsoft import GraphCalendarClient
 from calsync.microsoft import auth as ms_auth
 from calsync.microsoft.client import BATCH_CHAINS
-from calsync.sandbox.microsoft_emulator import MicrosoftEmulator
+from calsync.sandbox.microsoft import MicrosoftEmulator
 from calsync.store import MemoryDatabase
 from tests.engine_fixtures import make_job
 from tests.microsoft_fixtures import REDIRECT, MsBackdoor, ms_sign_in

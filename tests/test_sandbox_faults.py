@@ -7,8 +7,8 @@ import pytest
 from calsync.errors import RateLimited
 from calsync.events import EventData, OpKind, WriteOp
 from calsync.google import GoogleCalendarClient, GoogleConfig
-from calsync.sandbox.faults import FaultQueue
-from calsync.sandbox.google_emulator import GoogleEmulator
+from calsync.sandbox.google import GoogleEmulator
+from calsync.sandbox.kernel.faults import FaultQueue
 from tests.google_fixtures import sign_in
 
 

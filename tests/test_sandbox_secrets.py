@@ -4,8 +4,8 @@ import base64
 import hashlib
 import json
 
-from calsync.sandbox.google_emulator import GoogleEmulator
-from calsync.sandbox.microsoft_emulator import MicrosoftEmulator
+from calsync.sandbox.google import GoogleEmulator
+from calsync.sandbox.microsoft import MicrosoftEmulator
 
 
 def _pkce():

@@ -13,9 +13,9 @@ import signal
 import sys
 import threading
 
-from .google_emulator import GoogleEmulator
-from .microsoft_emulator import MicrosoftEmulator
-from .tls import make_tls_material
+from .google import GoogleEmulator
+from .kernel.tls import make_tls_material
+from .microsoft import MicrosoftEmulator
 
 
 def main(argv=None) -> int:

@@ -20,8 +20,8 @@ from calsync.mapping import event_values
 from calsync.microsoft import GraphCalendarClient, MicrosoftConfig
 from calsync.microsoft import auth as ms_auth
 from calsync.microsoft import parse as ms_parse
-from calsync.sandbox.google_emulator import GoogleEmulator
-from calsync.sandbox.microsoft_emulator import MicrosoftEmulator
+from calsync.sandbox.google import GoogleEmulator
+from calsync.sandbox.microsoft import MicrosoftEmulator
 
 GOOGLE_REDIRECT = "https://odoo.example.test/fieldops_calendar_sync/oauth/google/callback"
 MS_REDIRECT = "https://odoo.example.test/fieldops_calendar_sync/oauth/microsoft/callback"
@@ -139,10 +139,10 @@ class GoogleKit(ProviderKit):
         return GoogleCalendarClient(self.config, token, sleep=self.advance, timeout=CLIENT_TIMEOUT)
 
     def revoke(self, account):
-        self.emulator.revoke(account)
+        self.emulator.revoke_consent(account)
 
     def expire_cursors(self, account):
-        self.emulator.expire_sync_tokens(account)
+        self.emulator.expire_sync_state(account)
 
     def raw_event(self, account, event_id):
         with self.emulator.lock:
@@ -177,7 +177,7 @@ class MicrosoftKit(ProviderKit):
         self.emulator.revoke_consent(account)
 
     def expire_cursors(self, account):
-        self.emulator.expire_delta_tokens(account)
+        self.emulator.expire_sync_state(account)
 
     def raw_event(self, account, event_id):
         with self.emulator.lock:

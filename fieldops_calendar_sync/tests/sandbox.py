@@ -11,9 +11,9 @@ import tempfile
 from odoo import api
 from odoo.tests import HttpCase
 
-from calsync.sandbox.google_emulator import GoogleEmulator
-from calsync.sandbox.microsoft_emulator import MicrosoftEmulator
-from calsync.sandbox.tls import make_tls_material
+from calsync.sandbox.google import GoogleEmulator
+from calsync.sandbox.kernel.tls import make_tls_material
+from calsync.sandbox.microsoft import MicrosoftEmulator
 
 from .common import ensure_test_key, warm_up_http
 
