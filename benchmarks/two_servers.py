@@ -153,7 +153,8 @@ class Run:
         self.info_path = os.path.join(self.home, "sandbox.json")
         log = open(os.path.join(self.home, "sandbox.log"), "w")  # noqa: SIM115 (lives as long as the run)
         self.procs["sandbox"] = subprocess.Popen(
-            [self.odoo.python, "-m", "calsync.sandbox", "--info-file", self.info_path, "--no-seed"],
+            [self.odoo.python, "-m", "calsync.sandbox", "--allow-http-loopback",  # Odoo receives webhooks on http://127.0.0.1
+             "--info-file", self.info_path, "--no-seed"],
             stdout=log, stderr=subprocess.STDOUT, env=odoo_env.process_env())
         deadline = time.monotonic() + 30
         while not os.path.exists(self.info_path) and time.monotonic() < deadline:

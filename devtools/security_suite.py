@@ -285,7 +285,7 @@ class Product:
         self.info_path = os.path.join(home_path(self.home, "sandbox.json"))
         log = open(self.sandbox_log, "w")  # noqa: SIM115 (lives as long as the run)
         self.procs.append(subprocess.Popen(
-            [self.odoo.python, "-m", "calsync.sandbox", "--info-file", self.info_path],
+            [self.odoo.python, "-m", "calsync.sandbox", "--allow-http-loopback", "--info-file", self.info_path],
             stdout=log, stderr=subprocess.STDOUT, env=odoo_env.process_env()))
         deadline = time.monotonic() + 60
         while not os.path.exists(self.info_path):

@@ -23,7 +23,7 @@ def tls(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def emulator(tls):
-    emu = GoogleEmulator(tls, enforce_quotas=False).start()
+    emu = GoogleEmulator(tls, enforce_quotas=False, allow_http_loopback=True).start()
     yield emu
     emu.stop()
 

@@ -18,7 +18,7 @@ _accounts = itertools.count()
 
 @pytest.fixture(scope="module")
 def ms_emulator(tls):
-    emu = MicrosoftEmulator(tls, enforce_limits=False, duplicate_notifications=0).start()
+    emu = MicrosoftEmulator(tls, enforce_limits=False, duplicate_notifications=0, allow_http_loopback=True).start()
     yield emu
     emu.stop()
 

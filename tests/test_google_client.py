@@ -87,7 +87,7 @@ def test_daily_quota_is_told_apart_from_rate_limits(config, token, emulator):
 
 
 def test_quota_enforced_per_user_per_minute(tls):
-    strict = GoogleEmulator(tls, enforce_quotas=True, quota_per_minute=5).start()
+    strict = GoogleEmulator(tls, enforce_quotas=True, quota_per_minute=5, allow_http_loopback=True).start()
     try:
         from calsync.google import GoogleConfig
 

@@ -126,7 +126,7 @@ def test_throttling_with_retry_after(client, ms_emulator):
 
 
 def test_mailbox_concurrency_limit_is_enforced(tls, ms_account):
-    strict = MicrosoftEmulator(tls, enforce_limits=True).start()
+    strict = MicrosoftEmulator(tls, enforce_limits=True, allow_http_loopback=True).start()
     try:
         from calsync.microsoft import MicrosoftConfig
 

@@ -124,7 +124,7 @@ class GoogleKit(ProviderKit):
     api_path = "/calendar/v3/"
 
     def start(self):
-        self.emulator = GoogleEmulator(self.tls, enforce_quotas=True).start()
+        self.emulator = GoogleEmulator(self.tls, enforce_quotas=True, allow_http_loopback=True).start()
         self._count_refusals("_charge")
         self.config = GoogleConfig.sandbox(self.emulator.base_url, self.tls.cert_path,
                                            client_id=self.emulator.client_id,
@@ -159,7 +159,7 @@ class MicrosoftKit(ProviderKit):
     api_path = "/v1.0/"
 
     def start(self):
-        self.emulator = MicrosoftEmulator(self.tls, enforce_limits=True).start()
+        self.emulator = MicrosoftEmulator(self.tls, enforce_limits=True, allow_http_loopback=True).start()
         self._count_refusals("_enter")
         self.config = MicrosoftConfig.sandbox(self.emulator.base_url, self.tls.cert_path,
                                               client_id=self.emulator.client_id,

@@ -57,7 +57,7 @@ class GoogleEmulator(EventsMixin, ListingMixin, RecurrenceMixin, ChannelsMixin, 
 
     def __init__(self, tls, host="127.0.0.1", port=0, enforce_quotas=True, state_file=None,
                  client_id="sandbox-google-client", client_secret=None, quota_per_minute=600,
-                 quota_window=60.0, allow_http_loopback=True):
+                 quota_window=60.0, allow_http_loopback=False):
         # Google's default per-user quota: 600 requests a minute
         super().__init__(tls, host, port, client_id=client_id,
                          client_secret=client_secret or "sbx-gcs-" + secrets.token_urlsafe(24),

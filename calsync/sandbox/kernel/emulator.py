@@ -32,7 +32,7 @@ class EmulatorBase:
     http_methods = ("GET", "POST", "PATCH", "PUT", "DELETE")
 
     def __init__(self, tls, host, port, *, client_id, client_secret, state_file, throttle: Throttle,
-                 allow_http_loopback=True):
+                 allow_http_loopback=False):
         self.client_id, self.client_secret = client_id, client_secret
         self.issued = IssuedSecrets()
         self.lock = threading.RLock()

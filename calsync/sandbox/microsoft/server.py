@@ -52,7 +52,7 @@ class MicrosoftEmulator(EventsMixin, DeltaMixin, RecurrenceMixin, SubscriptionsM
 
     def __init__(self, tls, host="127.0.0.1", port=0, enforce_limits=True, state_file=None,
                  client_id="sandbox-microsoft-client", client_secret=None, duplicate_notifications=0.3, seed=7,
-                 mailbox_limit=10000, mailbox_window=600.0, allow_http_loopback=True):
+                 mailbox_limit=10000, mailbox_window=600.0, allow_http_loopback=False):
         # Graph: 10,000 requests per 10 minutes per mailbox
         super().__init__(tls, host, port, client_id=client_id,
                          client_secret=client_secret or "sbx-mcs-" + secrets.token_urlsafe(24),
