@@ -18,7 +18,7 @@ from odoo import SUPERUSER_ID, api
 from odoo.sql_db import TestCursor
 from odoo.tests import HttpCase
 
-from calsync.sandbox.tls import make_tls_material
+from calsync.sandbox.kernel.tls import make_tls_material
 
 from .redirect import RedirectedRequests
 

@@ -10,7 +10,7 @@ from odoo.addons.google_calendar.utils.google_calendar import GoogleCalendarServ
 from odoo.tools import html2plaintext
 
 from calsync.sandbox import demo
-from calsync.sandbox.google_emulator import GoogleEmulator
+from calsync.sandbox.google import GoogleEmulator
 
 from .common import OdooClientCase
 

@@ -9,7 +9,7 @@ from odoo.addons.microsoft_account.models import microsoft_service
 from odoo.tools import html2plaintext
 
 from calsync.sandbox import demo
-from calsync.sandbox.microsoft_emulator import MicrosoftEmulator
+from calsync.sandbox.microsoft import MicrosoftEmulator
 
 from .common import OdooClientCase
 

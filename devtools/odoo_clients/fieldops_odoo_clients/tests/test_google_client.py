@@ -172,7 +172,7 @@ class TestGooglePull(GoogleClientCase):
     def test_expired_sync_token(self):
         first = self.person_event()
         self.sync()
-        self.emulator.expire_sync_tokens(self.account)
+        self.emulator.expire_sync_state(self.account)
         self.emulator.person_edit(first, {"title": "Gas meter reading (after the gap)"})
         self.sync(handled=["fullSyncRequired"])  # 410: Odoo syncs in full, then keeps the new token
         self.assertEqual(self.odoo_event(first).name, "Gas meter reading (after the gap)")

@@ -137,7 +137,7 @@ class TestMicrosoftPull(MicrosoftClientCase):
     def test_expired_delta_token(self):
         first = self.person_event()
         self.sync()
-        self.emulator.expire_delta_tokens(self.account)
+        self.emulator.expire_sync_state(self.account)
         self.emulator.person_edit(first, {"title": "Gas meter reading (after the gap)"})
         self.sync(handled=["SyncStateNotFound"])  # 410: Odoo syncs in full, then keeps the new token
         self.assertEqual(self.odoo_event(first).name, "Gas meter reading (after the gap)")
