@@ -224,8 +224,16 @@ def test_delta_returns_the_master_and_occurrence_stubs(client, ms_emulator, ms_a
         assert stub["seriesMasterId"] == series
 
 
-def test_a_stub_never_empties_a_job(client, ms_emulator, ms_account):
+class StubReadingClient(GraphCalendarClient):
+    """The real client, minus its /instances read: the engine gets the delta stubs as Graph sends them."""
+
+    def _complete_stubs(self, events):
+        return events
+
+
+def test_a_stub_never_empties_a_job(ms_config, ms_cache, ms_account, ms_emulator):
     """Absent is not empty: an occurrence stub has no subject or body; the job keeps its notes and title."""
+    client = StubReadingClient(ms_config, ms_cache, account_email=ms_account, sleep=lambda s: None)
     series, start = _series(ms_emulator, ms_account, count=3)
     instances = client.series_instances(series, start - timedelta(days=1), start + timedelta(days=5))
     db = MemoryDatabase()
@@ -241,11 +249,22 @@ def test_a_stub_never_empties_a_job(client, ms_emulator, ms_account):
     db.commit()
     later = start + timedelta(hours=2)  # the series moves: delta sends the master and the stubs again
     ms_emulator.person_edit(series, {"start": later, "end": later + timedelta(hours=1)}, account=ms_account)
+    changes = client.list_changes(None)
+    stub = next(e for e in changes.events if e.id == first.id)
+    assert stub.unknown == {"title", "description", "location"} and stub.data.description == ""
     sync.pull(client, store, full=True)
     job = db.data.jobs["j"]
     assert job.notes == "Check the cold room" and job.title == "Daily cold room check"
     assert (job.start, job.end) == (later, later + timedelta(hours=1))
     assert store.links()[0].state == "in_sync"
+
+
+def test_the_client_reads_full_occurrences_for_the_stubs(client, ms_emulator, ms_account):
+    series, _start = _series(ms_emulator, ms_account, count=3)
+    ms_emulator.person_edit(series, {"description": "Check the cold room and the freezer"}, account=ms_account)
+    occurrences = [e for e in client.list_changes(None).events if e.series_id == series]
+    assert len(occurrences) == 3 and all(not e.unknown for e in occurrences)
+    assert {event_values(e)["notes"] for e in occurrences} == {"Check the cold room and the freezer"}
 
 
 def test_instances_need_a_window_and_page(client, ms_emulator, ms_account):

@@ -104,13 +104,15 @@ class GraphCalendarClient(CalendarProvider):
         return True
 
     # -- reading ----------------------------------------------------------------------------
+    def _window(self):
+        now = datetime.now(timezone.utc)
+        return now - timedelta(days=self.window[0]), now + timedelta(days=self.window[1])
+
     def list_changes(self, cursor=None) -> ChangeSet:
         if cursor:
             url = cursor
         else:
-            now = datetime.now(timezone.utc)
-            start = (now - timedelta(days=self.window[0])).strftime("%Y-%m-%dT%H:%M:%SZ")
-            end = (now + timedelta(days=self.window[1])).strftime("%Y-%m-%dT%H:%M:%SZ")
+            start, end = (moment.strftime("%Y-%m-%dT%H:%M:%SZ") for moment in self._window())
             url = f"{self._base()}/calendarView/delta?startDateTime={start}&endDateTime={end}"
         events, invalid, removed = [], [], []
         seen = set()
@@ -129,12 +131,33 @@ class GraphCalendarClient(CalendarProvider):
                 continue
             delta = page.get("@odata.deltaLink", "")
             break
+        events = self._complete_stubs(events)
         for event_id in dict.fromkeys(removed):
             # @removed is also how an event leaving the window is reported: look before calling it deleted
             current = self.get(event_id)
             if event_id not in seen:
                 events.append(current if current is not None else RemoteEvent(id=event_id, version="", deleted=True))
         return ChangeSet(events=tuple(events), cursor=delta, full=cursor is None, invalid=tuple(invalid))
+
+    def _complete_stubs(self, events):
+        """Occurrence stubs replaced by the full occurrences of their series, one /instances read per series.
+
+        calendarView delta sends a series' occurrences as stubs without subject or body (microsoft-graph-docs
+        issues #7632, #22197; Odoo 18's microsoft_calendar reads them from /instances the same way). A
+        stub the series no longer lists stays a stub: its missing fields are unknown, never empty.
+        """
+        series = {e.series_id for e in events if e.series_id and e.unknown and not e.deleted}
+        if not series:
+            return events
+        start, end = self._window()
+        full = {}
+        for series_id in sorted(series):
+            try:
+                full.update((o.id, o) for o in self.series_instances(series_id, start, end))
+            except ProviderError as exc:
+                if exc.status not in (400, 404):  # the series went away meanwhile: keep the stubs
+                    raise
+        return [full.get(e.id, e) if e.unknown and e.series_id in series else e for e in events]
 
     def get(self, event_id) -> RemoteEvent | None:
         try:
