@@ -184,6 +184,45 @@ def test_an_item_applied_then_failed_is_not_duplicated(client, ms_emulator, ms_a
     assert len(ms_emulator.live_events(ms_account)) == 4
 
 
+@pytest.fixture
+def strict(tls, ms_account):
+    """An emulator with Graph's mailbox limits on (4 concurrent requests, a request quota per window)."""
+    from calsync.microsoft import MicrosoftConfig
+    from calsync.microsoft import auth as ms_auth
+    from calsync.sandbox.microsoft import MicrosoftEmulator
+    from tests.microsoft_fixtures import ms_sign_in
+
+    emulator = MicrosoftEmulator(tls, enforce_limits=True, duplicate_notifications=0).start()
+    config = MicrosoftConfig.sandbox(emulator.base_url, tls.cert_path, client_id=emulator.client_id,
+                                     client_secret=emulator.client_secret)
+    flow, params = ms_sign_in(config, ms_account)
+    cache, _email = ms_auth.finish_auth(config, flow, params)
+    yield emulator, GraphCalendarClient(config, cache, account_email=ms_account, sleep=lambda s: None)
+    emulator.stop()
+
+
+def test_a_lone_parallel_batch_stays_within_the_mailbox_concurrency_limit(strict, ms_account):
+    """Graph hands a parallel batch's items to Outlook at most four at a time (Outlook service limits)."""
+    emulator, client = strict
+    _db, store = _office(client, 20)
+    report = sync.push(client, store)
+    assert report.created == 20 and report.errors == 0
+    assert len(emulator.live_events(ms_account)) == 20
+
+
+def test_each_batch_item_counts_against_the_mailbox_quota(strict, ms_account):
+    emulator, client = strict
+    emulator.set_quota(per_window=12, window=600)
+    _db, store = _office(client, 15)
+    with pytest.raises(RateLimited) as caught:
+        sync.push(client, store)  # one HTTP request, but fifteen against the quota: three are refused
+    assert caught.value.retry_after > 5
+    assert sorted(link.state for link in store.links()) == ["in_sync"] * 12 + ["pending_push"] * 3
+    emulator.advance_clock(601)
+    sync.push(client, store)
+    assert len(emulator.live_events(ms_account)) == 15
+
+
 # -- fact 2: UTC answers unless Prefer: outlook.timezone ----------------------------------------------------
 def test_times_come_back_in_utc_unless_a_zone_is_preferred(client):
     berlin = datetime(2026, 7, 1, 9, 0)
