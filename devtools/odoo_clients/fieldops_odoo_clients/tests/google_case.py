@@ -1,7 +1,7 @@
 """Odoo's ``google_calendar`` against the Google emulator: the case and its comparisons."""
 
 import urllib.parse
-from datetime import timezone
+from datetime import timedelta, timezone
 
 import requests
 from dateutil.parser import isoparse
@@ -94,7 +94,11 @@ class GoogleClientCase(OdooClientCase):
         """One Odoo event and one Google event, field by field: title, times, description, status."""
         self.assertEqual(item["id"], odoo_event.google_id)
         self.assertEqual(item.get("summary"), odoo_event.name)
-        self.assertEqual(self.google_times(item), (odoo_event.start, odoo_event.stop))
+        if odoo_event.allday:  # Google's end date is the day after the last (exclusive)
+            self.assertEqual((item["start"].get("date"), item["end"].get("date")),
+                             (str(odoo_event.start_date), str(odoo_event.stop_date + timedelta(days=1))))
+        else:
+            self.assertEqual(self.google_times(item), (odoo_event.start, odoo_event.stop))
         self.assertEqual(html2plaintext(item.get("description") or ""),
                          html2plaintext(odoo_event._get_customer_description()))
         self.assertEqual(item.get("status", "confirmed"), "confirmed" if odoo_event.active else "cancelled")

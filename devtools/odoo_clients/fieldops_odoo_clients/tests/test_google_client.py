@@ -97,6 +97,42 @@ class TestGooglePush(GoogleClientCase):
         self.assertSameRecurrence(recurrence)
         self.assertBothSidesEqual()
 
+    def test_all_day_event_in_odoo(self):
+        day = self.hour(days=6).date()
+        with self.transaction() as env:
+            event = env["calendar.event"].create({
+                "name": "Site closed", "allday": True, "start_date": day, "stop_date": day + timedelta(days=1)})
+            event_id = event.id
+        event = self.env["calendar.event"].browse(event_id)
+        self.assertTrue(event.google_id)
+        self.assertBothSidesEqual()
+
+    def test_weekly_series_on_weekdays_in_odoo(self):
+        start = self.hour(days=3)
+        start += timedelta(days=(7 - start.weekday()) % 7)  # a Monday: the first occurrence follows the rule
+        with self.transaction() as env:
+            event = env["calendar.event"].create({
+                "name": "Valve inspection", "start": start, "stop": start + timedelta(hours=1),
+                "recurrency": True, "rrule_type": "weekly", "interval": 1, "end_type": "count", "count": 4,
+                "mon": True, "wed": True, "fri": False, "tue": False, "thu": False, "sat": False, "sun": False})
+            recurrence_id = event.recurrence_id.id
+        recurrence = self.env["calendar.recurrence"].browse(recurrence_id)
+        self.assertIn("BYDAY=MO,WE", recurrence.rrule)
+        self.assertEqual(len(recurrence.calendar_event_ids), 4)
+        self.assertSameRecurrence(recurrence)
+        self.assertBothSidesEqual()
+
+    def test_edit_whole_series_in_odoo(self):
+        recurrence = self.create_series()
+        first = recurrence.calendar_event_ids.sorted("start")[0]
+        with self.transaction() as env:
+            env["calendar.event"].browse(first.id).write({"name": "Pump round (all pumps)",
+                                                          "recurrence_update": "all_events"})
+        self.assertEqual(self.google_event(recurrence.google_id)["summary"], "Pump round (all pumps)")
+        self.assertEqual(set(recurrence.calendar_event_ids.mapped("name")), {"Pump round (all pumps)"})
+        self.assertSameRecurrence(recurrence)
+        self.assertBothSidesEqual()
+
     def test_exception_in_odoo(self):
         recurrence = self.create_series()
         second = recurrence.calendar_event_ids.sorted("start")[1]

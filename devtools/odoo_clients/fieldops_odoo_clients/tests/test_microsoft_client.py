@@ -117,7 +117,7 @@ class TestMicrosoftPull(MicrosoftClientCase):
         self.assertFalse(self.odoo_event(second).filtered("active"), "the deletion reached Odoo")
         self.assertBothSidesEqual()
 
-    def test_series_with_exceptions_from_outlook(self):
+    def person_series(self):
         start = self.hour(days=3, hour=8)
         series = self.emulator.person_create_series(self.account, {
             "title": "Filter change", "start": start, "end": start + timedelta(hours=1),
@@ -125,12 +125,27 @@ class TestMicrosoftPull(MicrosoftClientCase):
         self.sync()
         recurrence = self.env["calendar.recurrence"].search([("microsoft_id", "=", series)])
         self.assertEqual(len(recurrence.calendar_event_ids), 3)
+        self.assertEqual(recurrence.rrule_type, "daily")
+        self.assertEqual((recurrence.end_type, recurrence.count), ("count", 3))
         self.assertBothSidesEqual()
-        second, third = self.emulator.occurrence_ids(series, self.account)[1:3]
+        return series
+
+    def test_series_from_outlook(self):
+        self.person_series()
+
+    def test_exception_from_outlook(self):
+        series = self.person_series()
+        second = self.emulator.occurrence_ids(series, self.account)[1]
         self.emulator.person_edit(second, {"title": "Filter change (bring the ladder)"})
-        self.emulator.person_delete(third)
         self.sync()
         self.assertEqual(self.odoo_event(second).name, "Filter change (bring the ladder)")
+        self.assertBothSidesEqual()
+
+    def test_cancelled_occurrence_from_outlook(self):
+        series = self.person_series()
+        third = self.emulator.occurrence_ids(series, self.account)[2]
+        self.emulator.person_delete(third)
+        self.sync()
         self.assertFalse(self.odoo_event(third).filtered("active"), "the cancelled occurrence left Odoo")
         self.assertBothSidesEqual()
 
