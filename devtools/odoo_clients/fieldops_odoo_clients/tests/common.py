@@ -50,6 +50,14 @@ def strict_expected_failure(why):
     return decorate
 
 
+def emulator_gap(entry):
+    """A step that fails because the emulator breaks the provider's documented behaviour, not because of
+    Odoo's client: ``entry`` names the open entry of the emulator gaps list (with what Odoo sent, what the
+    emulator answered and the doc). Strict like ``strict_expected_failure``: once the emulator is fixed the
+    step passes, the test fails, and the marker must go."""
+    return strict_expected_failure(f"emulator gap {entry}, open")
+
+
 class _ServiceLog(logging.Handler):
     """Keeps what Odoo's calendar services log at WARNING and above."""
 

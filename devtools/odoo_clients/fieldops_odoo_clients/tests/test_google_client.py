@@ -123,14 +123,21 @@ class TestGooglePush(GoogleClientCase):
         self.assertBothSidesEqual()
 
     def test_edit_whole_series_in_odoo(self):
+        """Odoo rewrites a series edited as "all events" (calendar.event._rewrite_recurrence): it deletes the
+        old series on Google and inserts a new one."""
         recurrence = self.create_series()
+        old_google_id = recurrence.google_id
         first = recurrence.calendar_event_ids.sorted("start")[0]
         with self.transaction() as env:
             env["calendar.event"].browse(first.id).write({"name": "Pump round (all pumps)",
                                                           "recurrence_update": "all_events"})
-        self.assertEqual(self.google_event(recurrence.google_id)["summary"], "Pump round (all pumps)")
-        self.assertEqual(set(recurrence.calendar_event_ids.mapped("name")), {"Pump round (all pumps)"})
-        self.assertSameRecurrence(recurrence)
+        renewed = first.recurrence_id
+        self.assertTrue(renewed.google_id)
+        self.assertNotEqual(renewed.google_id, old_google_id)
+        self.assertEqual(self.google_event(old_google_id).get("status"), "cancelled")
+        self.assertEqual(self.google_event(renewed.google_id)["summary"], "Pump round (all pumps)")
+        self.assertEqual(set(renewed.calendar_event_ids.mapped("name")), {"Pump round (all pumps)"})
+        self.assertSameRecurrence(renewed)
         self.assertBothSidesEqual()
 
     def test_exception_in_odoo(self):
