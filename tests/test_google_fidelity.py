@@ -339,6 +339,9 @@ def test_events_carry_reminders_organizer_and_creator(provider, emulator, accoun
         assert item["reminders"] == {"useDefault": True}
         assert item["organizer"]["email"] == account and item["organizer"]["self"] is True
         assert item["creator"]["email"] == account
+    listing = _list(provider)
+    assert listing["defaultReminders"] and listing["accessRole"] == "owner"
+    assert all(item["reminders"] == {"useDefault": True} for item in listing["items"])
 
 
 def test_conference_create_request_is_answered_only_with_conference_data_version_1(provider):
