@@ -339,6 +339,9 @@ def test_events_carry_reminders_organizer_and_creator(provider, emulator, accoun
         assert item["reminders"] == {"useDefault": True}
         assert item["organizer"]["email"] == account and item["organizer"]["self"] is True
         assert item["creator"]["email"] == account
+    listing = _list(provider)
+    assert listing["defaultReminders"] and listing["accessRole"] == "owner"
+    assert all(item["reminders"] == {"useDefault": True} for item in listing["items"])
 
 
 def test_conference_create_request_is_answered_only_with_conference_data_version_1(provider):
@@ -410,3 +413,13 @@ def test_an_unreadable_rule_is_400(provider):
     with pytest.raises(ProviderError) as caught:
         _series(provider, "RRULE:FREQ=FORTNIGHTLY")
     assert caught.value.status == 400
+
+
+def test_watch_and_calendar_list_parameters_are_checked_too(provider, config):
+    with pytest.raises(ProviderError) as caught:
+        provider._execute(provider._events.watch(calendarId="primary", body={
+            "id": "chan" + new_identity()[:20], "type": "web_hook", "address": "https://127.0.0.1:9/hook",
+            "params": {"ttl": ["3600"]}}))  # Channel.params: a map of strings
+    assert caught.value.status == 400
+    answer = _raw(provider, config, "GET", "/users/me/calendarList", params={"maxResults": "-1"})
+    assert answer.status_code == 400

@@ -134,6 +134,7 @@ class EventsMixin:
         for name in ("start", "end"):
             event[name] = _normal_side(name, event.get(name), bool(event.get("recurrence")))
         if bool(event["start"].get("date")) != bool(event["end"].get("date")):
+            # the API's answer to a date beside a dateTime (reported in phw198/OutlookGoogleCalendarSync#609)
             raise ApiError(400, "invalid", "Start and end times must either both be date or both be dateTime.")
         if _when(event["end"]) < _when(event["start"]):
             # an end before the start: 400 timeRangeEmpty "The specified time range is empty." on events.insert

@@ -79,6 +79,14 @@ def deleted_stub(item):
     return {"kind": "calendar#event", "id": item["id"], "status": "cancelled"}
 
 
+def _collection(cal):
+    """What every events list answer says of its calendar (the Events collection of the discovery document):
+    ``defaultReminders`` ("The default reminders on the calendar for the authenticated user"), the access role
+    and the zone. The reminder values are the sandbox's choice: the docs do not say what a new calendar has."""
+    return {"kind": "calendar#events", "timeZone": "UTC", "accessRole": "owner",
+            "defaultReminders": [{"method": "popup", "minutes": 30}]}
+
+
 class ListingMixin:
     """Listing events (mixed into GoogleEmulator)."""
 
@@ -147,7 +155,7 @@ class ListingMixin:
             items = [i for i in expanded if i.get("recurrence") or _overlaps(i, low, high)]
             if incremental and not show_deleted:
                 items = [deleted_stub(i) if i.get("status") == "cancelled" else i for i in items]
-            out = {"kind": "calendar#events", "summary": cal.id, "timeZone": "UTC",
+            out = {**_collection(cal), "summary": cal.id,
                    "items": items[offset:offset + max_results]}
             if offset + max_results < len(items):
                 out["nextPageToken"] = _page_token(query, offset + max_results)
@@ -163,4 +171,4 @@ class ListingMixin:
         if query.get("showDeleted", "").lower() != "true":
             items = [i for i in items if i.get("status") != "cancelled"]
         items = [i for i in items if i.get("status") == "cancelled" or _overlaps(i, low, high)]
-        return {"kind": "calendar#events", "timeZone": "UTC", "items": items}
+        return {**_collection(cal), "summary": cal.id, "items": items}

@@ -20,7 +20,7 @@ from dateutil.rrule import rruleset, rrulestr
 from .errors import ApiError
 from .times import _when, side, zone
 
-MAX_INSTANCES = 366  # occurrences the sandbox lists of an endless series
+MAX_INSTANCES = 366  # occurrences listed of an endless series: the sandbox's choice (the docs name no limit)
 
 
 def _bad_rule():

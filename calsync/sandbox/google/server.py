@@ -212,6 +212,7 @@ class GoogleEmulator(EventsMixin, ListingMixin, RecurrenceMixin, ChannelsMixin, 
             raise ApiError(404, "notFound", "Not Found")
         rest = parts[2:]
         if rest == ["users", "me", "calendarList"]:
+            check_query("calendarList", "list", query)
             if "calendarlist" not in self._scopes(headers, query):
                 raise ApiError(403, "insufficientPermissions", "Request had insufficient authentication scopes.")
             return 200, {"kind": "calendar#calendarList", "items": [
