@@ -8,6 +8,7 @@ from datetime import timedelta
 from odoo.addons.microsoft_calendar.utils.microsoft_calendar import MicrosoftCalendarService
 from odoo.tests import tagged
 
+from .common import emulator_gap
 from .microsoft_case import CALLBACK, MicrosoftClientCase
 
 
@@ -133,6 +134,8 @@ class TestMicrosoftPull(MicrosoftClientCase):
     def test_series_from_outlook(self):
         self.person_series()
 
+    @emulator_gap("M6 (every occurrence carries the master's iCalUId; Graph's event resource: 'different "
+                  "for each occurrence in a recurring series')")
     def test_exception_from_outlook(self):
         series = self.person_series()
         second = self.emulator.occurrence_ids(series, self.account)[1]
@@ -141,6 +144,8 @@ class TestMicrosoftPull(MicrosoftClientCase):
         self.assertEqual(self.odoo_event(second).name, "Filter change (bring the ladder)")
         self.assertBothSidesEqual()
 
+    @emulator_gap("M5 (a deleted occurrence reported @removed instead of a changed master; "
+                  "microsoft-graph-docs PR #4501, Odoo's test_delete_events.py)")
     def test_cancelled_occurrence_from_outlook(self):
         series = self.person_series()
         third = self.emulator.occurrence_ids(series, self.account)[2]
