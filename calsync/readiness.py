@@ -156,10 +156,10 @@ def assess_connection(conn: ConnectionFacts, now: datetime) -> Item:
     detail = {"notification_at": conn.last_notification_at, "pull_at": conn.last_pull_at,
               "push_at": conn.last_push_at, "channel_expires_at": conn.channel_expires_at}
     key = f"connection:{conn.name}"
-    if not conn.connected:
-        return Item(key, MISSING, "not_connected", detail=detail)
     if conn.state in ("error", "needs_reauth"):
         return Item(key, FAILING, conn.state, detail=detail)
+    if not conn.connected:
+        return Item(key, MISSING, "not_connected", detail=detail)
     if conn.channel_state == "failed" or (
             conn.channel_state == "active" and conn.channel_expires_at and conn.channel_expires_at <= now):
         return Item(key, FAILING, "channel_dead", detail=detail)

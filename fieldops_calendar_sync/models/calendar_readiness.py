@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta, timezone
+from datetime import timezone
 
 import requests
 from odoo import _, api, fields, models
@@ -142,7 +142,7 @@ class CalendarReadiness(models.Model):
         queued = params.get_param(RUNNER_QUEUED_PARAM)
         now = fields.Datetime.now()
         if not seen or now - fields.Datetime.to_datetime(seen) > readiness.RUNNER_FRESH / 2:
-            queued = self._queue_runner_probe(queued, now)
+            queued = self._queue_runner_probe(queued, seen, now)
         live = env["fieldops.calendar.notification"].sudo().search(
             [("status", "=", "accepted"), ("connection_id.sandbox", "=", False)], order="received_at desc", limit=1)
         return readiness.Facts(
@@ -160,8 +160,11 @@ class CalendarReadiness(models.Model):
     def _key_facts(self):
         """(key configured, secrets stored, secrets the key cannot decrypt): tokens and client secrets."""
         params = self.env["ir.config_parameter"].sudo()
-        blobs = [c.token_encrypted for c in self.env["fieldops.calendar.connection"].sudo().search(
-            [("token_encrypted", "!=", False)])]
+        # every company's tokens, whoever checks: the key is the whole database's
+        self.env["fieldops.calendar.connection"].flush_model(["token_encrypted"])
+        self.env.cr.execute(
+            "SELECT token_encrypted FROM fieldops_calendar_connection WHERE token_encrypted IS NOT NULL")
+        blobs = [row[0] for row in self.env.cr.fetchall()]
         blobs += [value for value in (params.get_param(f"fieldops_calendar_sync.{p}_client_secret")
                                       for p in readiness.PROVIDERS) if value]
         try:
@@ -210,16 +213,9 @@ class CalendarReadiness(models.Model):
                     answer = session.get(f"{base}{PROBE_PATH}", params={"nonce": nonce}, timeout=PROBE_TIMEOUT)
                     return None if answer.status_code == 200 and answer.text.strip() == expected else _(
                         "answered %(status)s, not as this database", status=answer.status_code)
-                if name == "microsoft_webhook":
-                    # Graph's validation request, as when a subscription is created: the route echoes the token
-                    token = f"readiness-{nonce}"
-                    answer = session.post(base + WEBHOOK_ROUTES[name], params={"validationToken": token},
-                                          timeout=PROBE_TIMEOUT, allow_redirects=False)
-                    return None if answer.status_code == 200 and answer.text == token else _(
-                        "answered %(status)s, not Graph's validation echo", status=answer.status_code)
-                if name == "google_webhook":
-                    # the route takes POST only: a GET that reaches it is refused with 405 (404: it is not there),
-                    # and nothing is recorded, unlike a forged notification
+                if name in WEBHOOK_ROUTES:
+                    # the routes take POST only: a GET that reaches one is refused with 405 (404: it is not
+                    # there), and nothing is recorded, unlike a forged notification would be
                     answer = session.get(base + WEBHOOK_ROUTES[name], timeout=PROBE_TIMEOUT, allow_redirects=False)
                     return None if answer.status_code == 405 else _(
                         "answered %(status)s", status=answer.status_code)
@@ -234,15 +230,18 @@ class CalendarReadiness(models.Model):
             return dict(zip(names, pool.map(ask, names), strict=True))
 
     @api.model
-    def _queue_runner_probe(self, queued, now):
-        """Hand queue_job a probe job; the runner proves itself alive by running it."""
-        params = self.env["ir.config_parameter"].sudo()
-        if queued and now - fields.Datetime.to_datetime(queued) < timedelta(minutes=30):
-            return queued
+    def _queue_runner_probe(self, queued, seen, now):
+        """Hand queue_job a probe job; the runner proves itself alive by running it.
+
+        While an earlier probe still waits (queued after the runner was last seen), its time stands: the
+        runner's silence is measured from it, not from each new check. The identity key keeps one probe.
+        """
         self.sudo().with_delay(channel="root.fieldops_calendar", identity_key="fieldops-calendar-readiness-probe",
                                description=_("Readiness: show that the job runner is alive"))._job_runner_probe()
+        if queued and (not seen or queued > seen):
+            return queued
         stamp = fields.Datetime.to_string(now)
-        params.set_param(RUNNER_QUEUED_PARAM, stamp)
+        self.env["ir.config_parameter"].sudo().set_param(RUNNER_QUEUED_PARAM, stamp)
         return stamp
 
     @api.model

@@ -34,7 +34,7 @@ class TestReadiness(SandboxCase):
         return self.Readiness.search([("connection_id", "=", self.connection.id)])
 
     def sandbox_off(self):
-        self.params.set_param("fieldops_calendar_sync.sandbox_mode", "False")
+        self.params.set_param("fieldops_calendar_sync.sandbox_mode", False)  # as Settings store a cleared box
 
     def enter_app(self, provider):
         settings = self.env["res.config.settings"].create({
@@ -80,7 +80,7 @@ class TestReadiness(SandboxCase):
 
     def test_public_url_is_https_and_answers_for_this_odoo(self):
         row = self.row("public_url")  # the test server, in sandbox mode: loopback http is what the sandbox uses
-        self.assertEqual(row.state, "ready", row.observed)
+        self.assertEqual(row.state, "ready", f"{row.observed} / {row.advice}")
         self.params.set_param("fieldops_calendar_sync.public_base_url", "http://127.0.0.1:9")  # nothing listens
         row = self.row("public_url")
         self.assertEqual(row.state, "failing")
@@ -158,6 +158,10 @@ class TestReadiness(SandboxCase):
         self.assertIn("Reconnect", self.connection_row().advice)
 
     # -- the gate ----------------------------------------------------------------------
+    @staticmethod
+    def _sync_jobs(trap):
+        return [j for j in trap.enqueued_jobs if j.method_name in ("_job_pull", "_job_push")]
+
     def _pending_live_connection(self):
         connection = self.env["fieldops.calendar.connection"].create({
             "name": "Live calendar", "provider": "microsoft", "team_ids": [(6, 0, self.team.ids)],
@@ -169,7 +173,7 @@ class TestReadiness(SandboxCase):
         with trap_jobs() as trap:
             self.assertIs(connection.action_start_first_sync(), True)
         self.assertFalse(connection.first_sync_pending)
-        self.assertTrue(trap.enqueued_jobs)
+        self.assertTrue(self._sync_jobs(trap))
 
     def test_outside_sandbox_a_red_item_stops_the_first_sync_until_overridden_with_a_reason(self):
         self.sandbox_off()
@@ -178,7 +182,7 @@ class TestReadiness(SandboxCase):
             action = connection.action_start_first_sync()
             self.assertEqual(action["res_model"], "fieldops.calendar.readiness.override")
             self.assertTrue(connection.first_sync_pending)
-            self.assertFalse(trap.enqueued_jobs)
+            self.assertFalse(self._sync_jobs(trap))
             wizard = self.env[action["res_model"]].browse(action["res_id"])
             self.assertIn("Microsoft app credentials", wizard.blockers)
             wizard.reason = "   "
@@ -187,8 +191,10 @@ class TestReadiness(SandboxCase):
             wizard.reason = "Pilot with one mailbox; webhooks checked from outside"
             wizard.action_start_anyway()
             self.assertFalse(connection.first_sync_pending)
-            self.assertTrue(trap.enqueued_jobs)
-        note = connection.message_ids[0].body
+            self.assertTrue(self._sync_jobs(trap))
+        # the override's note, then the usual "started the first sync"
+        self.assertIn("started the first sync", connection.message_ids[0].body)
+        note = connection.message_ids[1].body
         self.assertIn("although the integration is not ready", note)
         self.assertIn("Pilot with one mailbox", note)
         self.assertIn("Microsoft app credentials", note)
@@ -210,7 +216,7 @@ class TestReadiness(SandboxCase):
             "responsible_user_id": self.admin.id, "state": "connected"})
         with trap_jobs() as trap:
             connection._after_connect()
-            self.assertFalse([j for j in trap.enqueued_jobs if j.method_name in ("_job_pull", "_job_push")])
+            self.assertFalse(self._sync_jobs(trap))
         self.assertTrue(connection.first_sync_pending)
         self.assertIn("not ready for live calendars", connection.message_ids[0].body)
 

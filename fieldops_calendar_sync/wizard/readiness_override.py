@@ -10,7 +10,7 @@ class ReadinessOverride(models.TransientModel):
 
     connection_id = fields.Many2one("fieldops.calendar.connection", required=True, readonly=True)
     blockers = fields.Text(string="Not ready", readonly=True)
-    reason = fields.Text(required=True, help="Why the first sync should start anyway; kept in the chatter.")
+    reason = fields.Text(help="Why the first sync should start anyway; kept in the chatter.")
 
     def action_start_anyway(self):
         self.ensure_one()
