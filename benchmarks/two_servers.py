@@ -42,7 +42,7 @@ import xmlrpc.client
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from devtools import odoo_env  # noqa: E402
+from devtools import odoo_env, tools  # noqa: E402
 from devtools.pgcluster import PgCluster, free_port  # noqa: E402
 
 DB = "fieldops_two"
@@ -85,7 +85,6 @@ env.cr.commit()
 print("RESULT " + json.dumps(out), flush=True)
 """
 
-NGINX_BIN = shutil.which("nginx") or "/usr/sbin/nginx"
 NGINX = """
 worker_processes 1;
 daemon off;
@@ -199,10 +198,11 @@ class Run:
         with open(conf, "w") as handle:
             handle.write(NGINX.format(home=self.home, tmp=tmp, port=self.port, port_a=self.port_a,
                                       port_b=self.port_b))
-        subprocess.run([NGINX_BIN, "-t", "-p", self.home, "-c", conf, "-e", os.path.join(self.home, "nginx-error.log")],
+        nginx = tools.nginx()
+        subprocess.run([nginx, "-t", "-p", self.home, "-c", conf, "-e", os.path.join(self.home, "nginx-error.log")],
                        check=True, capture_output=True)
         self.procs["nginx"] = subprocess.Popen(
-            [NGINX_BIN, "-p", self.home, "-c", conf, "-e", os.path.join(self.home, "nginx-error.log")],
+            [nginx, "-p", self.home, "-c", conf, "-e", os.path.join(self.home, "nginx-error.log")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def start_odoo(self, name):
@@ -663,8 +663,10 @@ def main(argv=None):
     odoo, why = odoo_env.find_odoo()
     if odoo is None:
         sys.exit(f"this benchmark needs Odoo 18: {why}")
-    if not os.path.exists(NGINX_BIN):  # before anything is started, not after the database is built
-        sys.exit("nginx not found: apt-get install -y nginx-light")
+    try:  # before anything is started, not after the database is built
+        tools.nginx()
+    except tools.ToolMissing as missing:
+        sys.exit(str(missing))
     odoo_env.run_under_odoo_python(odoo, __file__, argv or sys.argv[1:])
     home = tempfile.mkdtemp(prefix="fieldops-two-")
     os.chmod(home, 0o755)  # noqa: S103 (PostgreSQL and nginx's worker run as other users)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import os
 import re
 import shutil
@@ -22,7 +23,7 @@ import tempfile
 import time
 import xml.etree.ElementTree as ET
 
-from devtools import engine_env, odoo_env
+from devtools import engine_env, odoo_env, tools
 from devtools.pgcluster import PgCluster, free_port
 
 ROOT = odoo_env.ROOT
@@ -83,18 +84,22 @@ def run_engine(tally, venv_dir, pinned, pytest_args):
 
 
 def ensure_browser():
-    """Browser tours need Chromium; without it Odoo would skip them silently, so insist."""
-    if shutil.which("chromium") or os.path.exists("/usr/bin/chromium"):
-        return None
-    if os.geteuid() == 0 and shutil.which("apt-get"):
+    """Browser tours need Chromium; without it Odoo would skip them silently, so insist.
+
+    Returns (chromium's path, None) or (None, what is missing).
+    """
+    with contextlib.suppress(tools.ToolMissing):
+        return tools.chromium(), None
+    apt_get = "/usr/bin/apt-get"
+    if os.geteuid() == 0 and os.path.exists(apt_get) and not os.environ.get("FIELDOPS_CHROMIUM"):
         say("installing Debian's chromium for the browser tours")
-        subprocess.run(["apt-get", "update", "-q"], check=False, stdout=subprocess.DEVNULL)
-        done = subprocess.run(["apt-get", "install", "-y", "-q", "chromium"],
-                              env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-                              stdout=subprocess.DEVNULL)
-        if done.returncode == 0:
-            return None
-    return "Debian's chromium is required for the browser tours (apt-get install chromium)"
+        subprocess.run([apt_get, "update", "-q"], check=False, stdout=subprocess.DEVNULL)
+        subprocess.run([apt_get, "install", "-y", "-q", "chromium"],
+                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}, stdout=subprocess.DEVNULL)
+    try:
+        return tools.chromium(), None
+    except tools.ToolMissing as missing:
+        return None, f"the browser tours need Chromium: {missing}"
 
 
 # problems outside any test (install, demo data, registry) that must fail the suite too
@@ -183,7 +188,7 @@ def run_odoo(tally, require, tags, commit_tags=COMMIT_TAGS, bridge_tags=f"/{BRID
             tally.lines.append("  " + line)
         return
     say(f"Odoo suite: Odoo {'.'.join(map(str, odoo.version))} at {odoo.src} ({odoo.python})")
-    problem = ensure_browser()
+    _chromium, problem = ensure_browser()
     if problem:
         say(f"Odoo suite: FAILED — {problem}")
         tally.add("odoo suite", 0, 1, note=f"({problem})")
