@@ -60,8 +60,8 @@ class PgCluster:
         os.makedirs(self.directory, exist_ok=True)
         if self.as_postgres:
             pw = pwd.getpwnam("postgres")
-            os.chmod(self.directory, 0o755)
             os.chown(self.directory, pw.pw_uid, pw.pw_gid)
+            os.chmod(self.directory, 0o700)  # its log and data are postgres's only (root reads them anyway)
             # every parent must be traversable by the postgres user
             parent = os.path.dirname(os.path.abspath(self.directory))
             while parent not in ("/", ""):

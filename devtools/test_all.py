@@ -1,11 +1,13 @@
 """The test command: the engine suite (pinned and current), then the Odoo suite on real Odoo 18.
 
 Usage: ``bin/test [--require-odoo] [--engine-only | --odoo-only] [--pinned-only]
-[--odoo-tags TAGS] [--commit-tags TAGS] [--bridge-tags TAGS] [--no-security] [-- pytest args]``.
+[--odoo-tags TAGS] [--commit-tags TAGS] [--bridge-tags TAGS] [--no-security] [--no-run-check]
+[-- pytest args]``.
 ``FIELDOPS_REQUIRE_ODOO=1`` is the same as ``--require-odoo``: a missing Odoo then fails instead of being
 reported as skipped. The recurring-orders bridge is tested in a database of its own (``--bridge-tags none``
 skips it), so the addon's own pass runs without fieldservice_recurring installed. Where Odoo is found, the
-security suite (``devtools/security_suite.py``) runs after the Odoo passes.
+security suite (``devtools/security_suite.py``) runs after the Odoo passes, then the check of the run
+command (``devtools/run_command_check.py``).
 """
 
 from __future__ import annotations
@@ -247,6 +249,32 @@ def run_security(tally, require):
     tally.add("security suite", passed, failed, note=f"({time.monotonic() - started:.0f} s)")
 
 
+def run_command_pass(tally, require):
+    """The run command from outside (devtools/run_command_check.py): secrets its own, a restart survived."""
+    odoo, why = odoo_env.find_odoo()
+    if odoo is None:
+        if require:
+            tally.add("run command", 0, 1, note="(required but Odoo 18 is missing)")
+        else:
+            tally.lines.append(f"  run command: SKIPPED — {why}")
+        return
+    started = time.monotonic()
+    log_path = os.path.join(RUN_DIR, "run-command-check.log")
+    say(f"run command: its files owner-only, the key out of odoo.conf, a restart of Odoo survived (log: {log_path})")
+    with open(log_path, "w") as log:
+        result = subprocess.run([sys.executable, "-m", "devtools.run_command_check"], cwd=ROOT,
+                                stdout=log, stderr=subprocess.STDOUT)
+    with open(log_path) as log:
+        text = log.read()
+    for line in re.findall(r"^\[run-command-check\] FAIL: .*$", text, flags=re.M):
+        say(line)
+    totals = re.findall(r"^run command: (\d+) passed, (\d+) failed$", text, flags=re.M)
+    passed, failed = (int(totals[-1][0]), int(totals[-1][1])) if totals else (0, 0)
+    if result.returncode != 0 and failed == 0:
+        failed = 1
+    tally.add("run command", passed, failed, note=f"({time.monotonic() - started:.0f} s)")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="bin/test", description=__doc__)
     parser.add_argument("--require-odoo", action="store_true",
@@ -260,6 +288,8 @@ def main(argv=None):
     parser.add_argument("--bridge-tags", default=f"/{BRIDGE}",
                         help=f"test tags of the {BRIDGE} pass, in a database of its own ('none' skips it)")
     parser.add_argument("--no-security", action="store_true", help="skip the security suite")
+    parser.add_argument("--no-run-check", action="store_true",
+                        help="skip the check of the run command (owner-only files, a restart of Odoo survived)")
     parser.add_argument("pytest_args", nargs="*")
     args = parser.parse_args(argv)
 
@@ -277,6 +307,8 @@ def main(argv=None):
             run_odoo(tally, args.require_odoo, args.odoo_tags, args.commit_tags, args.bridge_tags)
             if not args.no_security:
                 run_security(tally, args.require_odoo)
+            if not args.no_run_check:
+                run_command_pass(tally, args.require_odoo)
     except KeyboardInterrupt:
         say("interrupted; the private PostgreSQL cluster was stopped")
         return 130
