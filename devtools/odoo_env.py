@@ -32,6 +32,10 @@ OCA_ADDONS = ("odoo-addon-fieldservice>=18.0.5.9,<18.1", "odoo-addon-base_territ
 QUEUE_JOB_OLD_ODOO = "odoo-addon-queue_job==18.0.1.7.0"
 QUEUE_JOB_NEW_ODOO = "odoo-addon-queue_job>=18.0.1.7.0,<18.1"
 
+# what the test command drives Odoo with: tours talk to Chromium over a websocket; the Odoo suite also runs
+# under pytest-odoo (2.x supports Odoo 15 and later, 18 included; it needs pytest 8)
+TEST_TOOLS = ("websocket-client", "pytest-odoo>=2.3,<3")
+
 _PROBE = (
     "import json, os, odoo, odoo.release as r, odoo.api as a;"
     "src = os.path.dirname(os.path.dirname(odoo.__file__));"
@@ -174,10 +178,10 @@ def prepare(odoo: OdooInstall, log=print) -> str:
     """
     constraints = ["-c", odoo.requirements] if odoo.requirements else []
     pyproject = read_text(os.path.join(ROOT, "pyproject.toml"))
-    key = json.dumps([odoo.python, ROOT, pyproject])
+    key = json.dumps([odoo.python, ROOT, pyproject, *TEST_TOOLS])
     if not _stamp_ok("odoo-python", key) or not _engine_importable(odoo):
         log(f"installing calsync and its dependencies into {odoo.python} under Odoo's pins")
-        _pip(odoo, *constraints, "-e", ROOT, "websocket-client")
+        _pip(odoo, *constraints, "-e", ROOT, *TEST_TOOLS)
         _stamp_write("odoo-python", key)
     oca_dir = os.path.join(RUN_DIR, "oca-addons")
     queue_job = QUEUE_JOB_NEW_ODOO if odoo.has_private else QUEUE_JOB_OLD_ODOO

@@ -179,7 +179,37 @@ def run_addon_passes(odoo, config, cluster, tally, tags, commit_tags):
               note=f"({time.monotonic() - started:.0f} s)")
 
 
-def run_odoo(tally, require, tags, commit_tags=COMMIT_TAGS, bridge_tags=f"/{BRIDGE}"):
+def pytest_odoo_pass(odoo, config, tally, db):
+    """The addon's suite again under pytest-odoo, HTTP server on, against the database odoo-bin installed.
+
+    pytest-odoo runs every test on an installed database (its README says it does not replace
+    ``--test-enable`` in CI, so the odoo-bin pass stays). devtools.pytest_odoo_gate keeps Odoo's
+    ``-standard`` rule and fails the run when an HttpCase test or a tour is skipped.
+    """
+    started = time.monotonic()
+    report = os.path.join(RUN_DIR, "junit-pytest-odoo.xml")
+    log_path = os.path.join(RUN_DIR, "odoo-test-pytest.log")
+    if os.path.exists(report):
+        os.remove(report)
+    say("the addon's suite under pytest-odoo, HttpCase tests and tours included "
+        f"(log: {os.path.relpath(log_path, ROOT)})")
+    cmd = [odoo.python, "-m", "pytest", "-q", "-p", "devtools.pytest_odoo_gate", "--odoo-config", config,
+           "--odoo-database", db, "--odoo-http", "--odoo-extra", "test-enable", "--odoo-log-level", "warn",
+           f"--junitxml={report}",
+           "-o", "addopts=-p no:cacheprovider", f"{ADDON}/tests"]
+    with open(log_path, "w") as log:
+        result = subprocess.run(cmd, cwd=ROOT, env=odoo_env.process_env(), stdout=log, stderr=subprocess.STDOUT)
+    with open(log_path) as log:
+        tail = log.read().splitlines()[-25:]
+    if result.returncode != 0:
+        print("\n".join(tail), flush=True)
+    passed, failed, skipped = junit_counts(report) if os.path.exists(report) else (0, 0, 0)
+    if result.returncode != 0 and failed == 0:
+        failed = 1
+    tally.add("odoo suite under pytest-odoo", passed, failed, skipped, note=f"({time.monotonic() - started:.0f} s)")
+
+
+def run_odoo(tally, require, tags, commit_tags=COMMIT_TAGS, bridge_tags=f"/{BRIDGE}", pytest_odoo=True):
     odoo, why = odoo_env.find_odoo()
     if odoo is None:
         line = f"Odoo suite: SKIPPED — {why}"
@@ -208,6 +238,8 @@ def run_odoo(tally, require, tags, commit_tags=COMMIT_TAGS, bridge_tags=f"/{BRID
                               extra={"fieldops_calendar_sync_key": key, "workers": "0"})
         if tags and tags != "none":
             run_addon_passes(odoo, config, cluster, tally, tags, commit_tags)
+            if pytest_odoo:
+                pytest_odoo_pass(odoo, config, tally, "fieldops_test")
         if bridge_tags and bridge_tags != "none":
             started = time.monotonic()
             say(f"installing {BRIDGE} (with fieldservice_recurring) in a database of its own and running its "
@@ -288,6 +320,9 @@ def main(argv=None):
     parser.add_argument("--bridge-tags", default=f"/{BRIDGE}",
                         help=f"test tags of the {BRIDGE} pass, in a database of its own ('none' skips it)")
     parser.add_argument("--no-security", action="store_true", help="skip the security suite")
+    parser.add_argument("--pytest-odoo", choices=("auto", "yes", "no"), default="auto",
+                        help="run the addon's suite under pytest-odoo too (auto: when --odoo-tags is left at its "
+                             "default, so a run of one class stays one pass)")
     parser.add_argument("--no-run-check", action="store_true",
                         help="skip the check of the run command (owner-only files, a restart of Odoo survived)")
     parser.add_argument("pytest_args", nargs="*")
@@ -304,7 +339,8 @@ def main(argv=None):
             if not args.pinned_only:
                 run_engine(tally, ".venv-current", False, args.pytest_args)
         if not args.engine_only:
-            run_odoo(tally, args.require_odoo, args.odoo_tags, args.commit_tags, args.bridge_tags)
+            pytest_odoo = args.pytest_odoo == "yes" or (args.pytest_odoo == "auto" and args.odoo_tags == f"/{ADDON}")
+            run_odoo(tally, args.require_odoo, args.odoo_tags, args.commit_tags, args.bridge_tags, pytest_odoo)
             if not args.no_security:
                 run_security(tally, args.require_odoo)
             if not args.no_run_check:
