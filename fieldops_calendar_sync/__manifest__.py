@@ -4,6 +4,7 @@
     "version": "18.0.1.0.0",
     "category": "Field Service",
     "license": "LGPL-3",
+    "development_status": "Beta",
     "author": "FieldOps",
     "website": "https://fieldops.example",
     "depends": ["fieldservice", "mail", "queue_job"],
