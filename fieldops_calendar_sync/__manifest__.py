@@ -3,7 +3,7 @@
     "summary": "Two-way sync of field-service jobs with Google Calendar and Microsoft 365 / Outlook",
     "version": "18.0.1.0.0",
     "category": "Field Service",
-    "license": "LGPL-3",
+    "license": "AGPL-3",
     "development_status": "Beta",
     "author": "FieldOps",
     "website": "https://fieldops.example",

@@ -3,7 +3,7 @@
     "summary": "Recurring field-service orders as one calendar series, each order linked to its occurrence",
     "version": "18.0.1.0.0",
     "category": "Field Service",
-    "license": "LGPL-3",
+    "license": "AGPL-3",
     "development_status": "Beta",
     "author": "FieldOps",
     "website": "https://fieldops.example",
