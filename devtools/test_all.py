@@ -25,7 +25,7 @@ import tempfile
 import time
 import xml.etree.ElementTree as ET
 
-from devtools import engine_env, odoo_env, tools
+from devtools import engine_env, odoo_env, quality_gates, tools
 from devtools.pgcluster import PgCluster, free_port
 
 ROOT = odoo_env.ROOT
@@ -67,6 +67,7 @@ def run_engine(tally, venv_dir, pinned, pytest_args):
     if pinned:
         lint = subprocess.run([python, "-m", "ruff", "check", "."], cwd=ROOT)
         tally.add("ruff", 1 if lint.returncode == 0 else 0, 0 if lint.returncode == 0 else 1)
+        quality_gates.run_code_gates(tally, log=say)
     os.makedirs(RUN_DIR, exist_ok=True)
     report = os.path.join(RUN_DIR, f"junit-{'pinned' if pinned else 'current'}.xml")
     if os.path.exists(report):
@@ -226,6 +227,7 @@ def run_odoo(tally, require, tags, commit_tags=COMMIT_TAGS, bridge_tags=f"/{BRID
         tally.add("odoo suite", 0, 1, note=f"({problem})")
         return
     oca = odoo_env.prepare(odoo, log=say)
+    quality_gates.run_manifestoo(tally, [*odoo.addons_paths(), oca], log=say)
     workdir = tempfile.mkdtemp(prefix="fieldops-odoo-test-")
     cluster = PgCluster()
     try:
