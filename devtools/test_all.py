@@ -2,12 +2,12 @@
 
 Usage: ``bin/test [--require-odoo] [--engine-only | --odoo-only] [--pinned-only]
 [--odoo-tags TAGS] [--commit-tags TAGS] [--bridge-tags TAGS] [--no-security] [--no-run-check]
-[-- pytest args]``.
+[--no-wheels] [--pytest-odoo auto|yes|no] [-- pytest args]``.
 ``FIELDOPS_REQUIRE_ODOO=1`` is the same as ``--require-odoo``: a missing Odoo then fails instead of being
 reported as skipped. The recurring-orders bridge is tested in a database of its own (``--bridge-tags none``
 skips it), so the addon's own pass runs without fieldservice_recurring installed. Where Odoo is found, the
 security suite (``devtools/security_suite.py``) runs after the Odoo passes, then the check of the run
-command (``devtools/run_command_check.py``).
+command (``devtools/run_command_check.py``) and of the wheels (``devtools/wheel_check.py``).
 """
 
 from __future__ import annotations
@@ -283,30 +283,29 @@ def run_security(tally, require):
     tally.add("security suite", passed, failed, note=f"({time.monotonic() - started:.0f} s)")
 
 
-def run_command_pass(tally, require):
-    """The run command from outside (devtools/run_command_check.py): secrets its own, a restart survived."""
+def run_check_pass(tally, require, label, module, what):
+    """A check of ours from outside (``python -m module``) that ends with ``LABEL: N passed, N failed``."""
     odoo, why = odoo_env.find_odoo()
     if odoo is None:
         if require:
-            tally.add("run command", 0, 1, note="(required but Odoo 18 is missing)")
+            tally.add(label, 0, 1, note="(required but Odoo 18 is missing)")
         else:
-            tally.lines.append(f"  run command: SKIPPED — {why}")
+            tally.lines.append(f"  {label}: SKIPPED — {why}")
         return
     started = time.monotonic()
-    log_path = os.path.join(RUN_DIR, "run-command-check.log")
-    say(f"run command: its files owner-only, the key out of odoo.conf, a restart of Odoo survived (log: {log_path})")
+    log_path = os.path.join(RUN_DIR, f"{module.rsplit('.', 1)[-1]}.log")
+    say(f"{label}: {what} (log: {os.path.relpath(log_path, ROOT)})")
     with open(log_path, "w") as log:
-        result = subprocess.run([sys.executable, "-m", "devtools.run_command_check"], cwd=ROOT,
-                                stdout=log, stderr=subprocess.STDOUT)
+        result = subprocess.run([sys.executable, "-m", module], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     with open(log_path) as log:
         text = log.read()
-    for line in re.findall(r"^\[run-command-check\] FAIL: .*$", text, flags=re.M):
+    for line in re.findall(r"^\[[a-z-]+\] FAIL: .*$", text, flags=re.M):
         say(line)
-    totals = re.findall(r"^run command: (\d+) passed, (\d+) failed$", text, flags=re.M)
+    totals = re.findall(rf"^{re.escape(label)}: (\d+) passed, (\d+) failed$", text, flags=re.M)
     passed, failed = (int(totals[-1][0]), int(totals[-1][1])) if totals else (0, 0)
     if result.returncode != 0 and failed == 0:
         failed = 1
-    tally.add("run command", passed, failed, note=f"({time.monotonic() - started:.0f} s)")
+    tally.add(label, passed, failed, note=f"({time.monotonic() - started:.0f} s)")
 
 
 def main(argv=None):
@@ -325,6 +324,7 @@ def main(argv=None):
     parser.add_argument("--pytest-odoo", choices=("auto", "yes", "no"), default="auto",
                         help="run the addon's suite under pytest-odoo too (auto: when --odoo-tags is left at its "
                              "default, so a run of one class stays one pass)")
+    parser.add_argument("--no-wheels", action="store_true", help="skip the wheel check (devtools/wheel_check.py)")
     parser.add_argument("--no-run-check", action="store_true",
                         help="skip the check of the run command (owner-only files, a restart of Odoo survived)")
     parser.add_argument("pytest_args", nargs="*")
@@ -346,7 +346,11 @@ def main(argv=None):
             if not args.no_security:
                 run_security(tally, args.require_odoo)
             if not args.no_run_check:
-                run_command_pass(tally, args.require_odoo)
+                run_check_pass(tally, args.require_odoo, "run command", "devtools.run_command_check",
+                               "its files owner-only, the key out of odoo.conf, a restart of Odoo survived")
+            if not args.no_wheels:
+                run_check_pass(tally, args.require_odoo, "wheels", "devtools.wheel_check",
+                               "engine and addon wheels built, installed with pip, addons installed from site-packages")
     except KeyboardInterrupt:
         say("interrupted; the private PostgreSQL cluster was stopped")
         return 130
