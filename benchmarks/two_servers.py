@@ -42,7 +42,7 @@ import xmlrpc.client
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from devtools import odoo_env, tools  # noqa: E402
+from devtools import odoo_env, product, tools  # noqa: E402
 from devtools.pgcluster import PgCluster, free_port  # noqa: E402
 
 DB = "fieldops_two"
@@ -150,15 +150,8 @@ class Run:
         oca = odoo_env.prepare(self.odoo, log=say)
         self.cluster.start()
         self.info_path = os.path.join(self.home, "sandbox.json")
-        log = open(os.path.join(self.home, "sandbox.log"), "w")  # noqa: SIM115 (lives as long as the run)
-        self.procs["sandbox"] = subprocess.Popen(
-            [self.odoo.python, "-m", "calsync.sandbox", "--info-file", self.info_path, "--no-seed"],
-            stdout=log, stderr=subprocess.STDOUT, env=odoo_env.process_env())
-        deadline = time.monotonic() + 30
-        while not os.path.exists(self.info_path) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        with open(self.info_path) as handle:
-            self.sandbox = json.load(handle)
+        self.procs["sandbox"], self.sandbox = product.start_sandbox(
+            self.odoo, self.info_path, os.path.join(self.home, "sandbox.log"), "--no-seed")
         key = base64.urlsafe_b64encode(os.urandom(32)).decode()
         self.configs = {}
         for name, port in (("A", self.port_a), ("B", self.port_b)):
@@ -211,26 +204,19 @@ class Run:
                   "ODOO_QUEUE_JOB_HOST": "127.0.0.1", "ODOO_QUEUE_JOB_PORT": str(self.port)}
         env = odoo_env.process_env(FIELDOPS_PROBE_SERVER=name,
                                    **(runner if name == "B" else {"ODOO_QUEUE_JOB_CHANNELS": "root:0"}))
-        log = open(os.path.join(self.home, f"odoo-{name}.log"), "a")  # noqa: SIM115
-        self.procs[name] = subprocess.Popen(
-            [self.odoo.python, os.path.join(ROOT, "benchmarks", "odoo_probe.py"), self.probe,
-             "-c", self.configs[name], "-d", DB, "--load=base,web,queue_job"],
-            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)  # its own process group
+        self.procs[name] = product.start_odoo(  # in its own process group, so its prefork workers die with it
+            self.odoo, self.configs[name], DB, os.path.join(self.home, f"odoo-{name}.log"), "--load=base,web,queue_job",
+            env=env, command=[self.odoo.python, os.path.join(ROOT, "benchmarks", "odoo_probe.py"), self.probe],
+            new_session=True)
 
     def wait_health(self, names=("A", "B")):
-        import requests
-
         for name in names:
             port = self.port_a if name == "A" else self.port_b
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                try:
-                    if requests.get(f"http://127.0.0.1:{port}/web/health", timeout=2).ok:
-                        break
-                except requests.RequestException:
-                    time.sleep(0.3)
-            else:
-                sys.exit(f"Odoo server {name} did not answer")
+            try:
+                product.wait_ready(f"http://127.0.0.1:{port}", self.procs.get(name), what=f"Odoo server {name}",
+                                   log_path=os.path.join(self.home, f"odoo-{name}.log"))
+            except product.NotReady as exc:
+                sys.exit(str(exc))
 
     def stop(self):
         for name in ("A", "B", "nginx", "sandbox"):
@@ -239,7 +225,7 @@ class Run:
                 continue
             proc.send_signal(signal.SIGQUIT if name == "nginx" else signal.SIGTERM)
             try:
-                proc.wait(timeout=20)
+                proc.wait(timeout=product.STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
                 proc.kill()
             if name in ("A", "B"):  # prefork workers left behind, if any

@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
-import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
-import urllib.request
 
-from devtools import odoo_env
+from devtools import odoo_env, product
 from devtools.pgcluster import PgCluster
 
 ADDON = "fieldops_calendar_sync"
@@ -55,25 +52,6 @@ def owner_only(home: str) -> None:
             path = os.path.join(top, name)
             if not os.path.islink(path):
                 os.chmod(path, os.stat(path).st_mode & 0o7700)
-
-
-def wait_for(path: str, proc: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not os.path.exists(path):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"the sandbox providers did not start (see {os.path.dirname(path)}/sandbox.log)")
-        time.sleep(0.2)
-
-
-def wait_until_answers(url: str, proc: subprocess.Popen, timeout: float = 120) -> bool:
-    """Ask ``url`` once a second until it answers 200 (True), or the process ends or time runs out (False)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
-        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310 (loopback)
-            if answer.status == 200:  # until it listens, urlopen raises (connection refused)
-                return True
-        time.sleep(1)
-    return False
 
 
 def main(argv=None) -> int:
@@ -112,16 +90,9 @@ def main(argv=None) -> int:
         cluster.start()
         say(f"private PostgreSQL on 127.0.0.1:{cluster.port}")
         info_file = os.path.join(home, "sandbox.json")
-        if os.path.exists(info_file):
-            os.remove(info_file)
-        sandbox_log = open(os.path.join(home, "sandbox.log"), "a")  # noqa: SIM115 (lives as long as the run)
-        procs.append(subprocess.Popen(
-            [odoo.python, "-m", "calsync.sandbox", "--state-dir", os.path.join(home, "sandbox"),
-             "--info-file", info_file], stdout=sandbox_log, stderr=subprocess.STDOUT,
-            env=odoo_env.process_env()))
-        wait_for(info_file, procs[-1])
-        with open(info_file) as handle:
-            info = json.load(handle)
+        sandbox, info = product.start_sandbox(odoo, info_file, os.path.join(home, "sandbox.log"),
+                                              "--state-dir", os.path.join(home, "sandbox"))
+        procs.append(sandbox)
         say(f"sandbox Google Calendar at {info['google']['base_url']}, "
             f"Microsoft 365 at {info['microsoft']['base_url']}")
         config = os.path.join(home, "odoo.conf")
@@ -146,14 +117,12 @@ def main(argv=None) -> int:
             say("updating the addon in the existing demo database")
             subprocess.run([*odoo.odoo_bin, "-c", config, "-d", DB, "-u", ADDON, "--stop-after-init",
                             "--log-level", "warn"], check=True, env=env)
-        procs.append(subprocess.Popen([*odoo.odoo_bin, "-c", config, "-d", DB, "--log-level", "info",
-                                       "--logfile", os.path.join(home, "odoo.log")], env=env))
+        odoo_log = os.path.join(home, "odoo.log")
+        procs.append(product.start_odoo(odoo, config, DB, odoo_log, "--log-level", "info", env=env))
         url = f"http://127.0.0.1:{args.port}"
-        say(f"Odoo is starting at {url}/web/login  (log: {os.path.join(home, 'odoo.log')})")
-        # one request at a time until it answers: Odoo builds its table of static paths on the first requests,
-        # and on CPython 3.11 two threads building it at once can fail (see tests/common.py, warm_up_http)
-        if wait_until_answers(f"{url}/web/health", procs[-1]):
-            say(f"Odoo is ready at {url}/web/login")
+        say(f"Odoo is starting at {url}/web/login  (log: {odoo_log})")
+        product.wait_ready(url, procs[-1], log_path=odoo_log)
+        say(f"Odoo is ready at {url}/web/login")
         say("demo logins: admin / admin (administrator, company 'YourCompany');")
         say("             dispatcher / dispatcher (dispatcher and conflict reviewer);")
         say("             northwind / northwind (user of the second company, 'Northwind Field Services')")
@@ -162,18 +131,14 @@ def main(argv=None) -> int:
             time.sleep(0.5)
         say("a process exited; stopping")
         return 1
+    except product.NotReady as exc:
+        say(str(exc))
+        return 1
     except KeyboardInterrupt:
         say("stopping")
         return 0
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        product.stop(procs)
         cluster.stop()
 
 

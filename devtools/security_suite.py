@@ -56,7 +56,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from devtools import odoo_env  # noqa: E402
+from devtools import odoo_env, product  # noqa: E402
 from devtools.pgcluster import PgCluster, free_port  # noqa: E402
 
 ADDON = "fieldops_calendar_sync"
@@ -283,17 +283,8 @@ class Product:
         self.cluster.start()
         say(f"private PostgreSQL on 127.0.0.1:{self.cluster.port}")
         self.info_path = os.path.join(home_path(self.home, "sandbox.json"))
-        log = open(self.sandbox_log, "w")  # noqa: SIM115 (lives as long as the run)
-        self.procs.append(subprocess.Popen(
-            [self.odoo.python, "-m", "calsync.sandbox", "--info-file", self.info_path],
-            stdout=log, stderr=subprocess.STDOUT, env=odoo_env.process_env()))
-        deadline = time.monotonic() + 60
-        while not os.path.exists(self.info_path):
-            if time.monotonic() > deadline or self.procs[-1].poll() is not None:
-                raise RuntimeError("the sandbox did not start (see sandbox.log)")
-            time.sleep(0.1)
-        with open(self.info_path) as handle:
-            self.sandbox = json.load(handle)
+        sandbox, self.sandbox = product.start_sandbox(self.odoo, self.info_path, self.sandbox_log)
+        self.procs.append(sandbox)
         self.key = base64.urlsafe_b64encode(os.urandom(32)).decode()
         self.config = os.path.join(self.home, "odoo.conf")
         odoo_env.write_config(self.config, self.odoo, oca, self.cluster, data_dir=self.data_dir,
@@ -315,32 +306,13 @@ class Product:
                    ('web.base.url', '{self.base}', 1, 1, now(), now()),
                    ('web.base.url.freeze', 'True', 1, 1, now(), now())
             ON CONFLICT (key) DO UPDATE SET value = excluded.value""")
-        self.procs.append(subprocess.Popen(
-            [*self.odoo.odoo_bin, "-c", self.config, "-d", DB, "--logfile", self.odoo_log, *logging_args],
-            env=odoo_env.process_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        import requests
-
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if requests.get(f"{self.base}/web/health", timeout=2).ok:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline or self.procs[-1].poll() is not None:
-                raise RuntimeError(f"the Odoo server did not start (see {self.odoo_log})")
-            time.sleep(0.3)
+        self.procs.append(product.start_odoo(self.odoo, self.config, DB, os.path.join(self.home, "odoo-stdout.log"),
+                                             "--logfile", self.odoo_log, *logging_args))
+        product.wait_ready(self.base, self.procs[-1], log_path=self.odoo_log)
         say(f"Odoo at {self.base} (log {self.odoo_log})")
 
     def stop(self):
-        for proc in reversed(self.procs):
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        product.stop(self.procs)
         self.cluster.stop()
 
     # -- helpers -----------------------------------------------------------------------------------------------
