@@ -125,7 +125,7 @@ class Bench:
         # the connection's channel opens through the job queued at connect, run by the runner
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
-            channels = [c for c in self.control("channels")["channels"] if c["calendar"] == ACCOUNT]
+            channels = [c for c in self.control("webhooks")["webhooks"] if c["calendar"] == ACCOUNT]
             if channels:
                 self.channel = channels[-1]
                 break
@@ -189,7 +189,7 @@ class Bench:
             end = f"2027-06-{1 + n % 28:02d}T{8 + n % 10:02d}:45:00Z"
             expected = start.replace("T", " ").rstrip("Z")
             started = time.perf_counter()
-            self.control("person/edit", {"id": event_id, "fields": {"start": start, "end": end}})
+            self.control("person_edit", {"id": event_id, "fields": {"start": start, "end": end}})
             deadline = started + 30
             while time.perf_counter() < deadline:
                 value = self.sql("SELECT scheduled_date_start FROM fsm_order WHERE id = %s", (job_id,))[0][0]

@@ -36,7 +36,9 @@ def start_sandbox(odoo, info_file: str, log_path: str, *args: str, env=None):
     if os.path.exists(info_file):
         os.remove(info_file)
     log = open(log_path, "a")  # noqa: SIM115 (lives as long as the process)
-    proc = subprocess.Popen([odoo.python, "-m", "calsync.sandbox", "--info-file", info_file, *args],
+    # the real APIs want https callbacks; every product of ours receives its webhooks on http://127.0.0.1
+    proc = subprocess.Popen([odoo.python, "-m", "calsync.sandbox", "--allow-http-loopback", "--info-file", info_file,
+                             *args],
                             stdout=log, stderr=subprocess.STDOUT, env=env or odoo_env.process_env())
     deadline = time.monotonic() + START_TIMEOUT
     while not os.path.exists(info_file):
