@@ -57,6 +57,11 @@ def main(argv=None):
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--measure-jobs", type=int, default=100,
                         help="jobs per connection created afterwards over XML-RPC, to time pushes in a steady state")
+    parser.add_argument("--webhook-rate", default="1000r/s",
+                        help="nginx limit_req rate per address on the webhook paths (the admin guide's: 20r/s)")
+    parser.add_argument("--webhook-burst", type=int, default=2000, help="its burst (the admin guide's: 100)")
+    parser.add_argument("--webhook-conns", type=int, default=200,
+                        help="nginx limit_conn per address on the webhook paths (the admin guide's: 20)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs)")
     args = parser.parse_args(argv)
     odoo, why = odoo_env.find_odoo()

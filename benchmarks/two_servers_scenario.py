@@ -75,6 +75,7 @@ http {{
     uwsgi_temp_path {tmp}/uwsgi;
     scgi_temp_path {tmp}/scgi;
     client_max_body_size 64m;
+{webhook_http}
     upstream odoo {{
         # max_fails=0: a dead server costs a refused connect on loopback, and the request goes to the other;
         # counting failures would also mark the live server down while a burst of webhooks fills its backlog,
@@ -87,6 +88,7 @@ http {{
         proxy_read_timeout 720s;
         proxy_connect_timeout 5s;
         proxy_send_timeout 720s;
+{webhook_server}
         location / {{
             proxy_pass http://odoo;
             proxy_redirect off;
@@ -104,6 +106,34 @@ http {{
 
 def say(msg):
     print(f"[two] {msg}", flush=True)
+
+
+ADMIN_GUIDE_NGINX = os.path.join(ROOT, "docs", "nginx-fieldops.conf")
+
+
+def webhook_parts(rate, burst, conns):
+    """The admin guide's nginx settings for the webhook paths (docs/nginx-fieldops.conf), its marked parts.
+
+    The per-address limits are raised to ``rate``/``burst``/``conns``: here every notification comes from
+    the sandbox on 127.0.0.1, one address standing for all of Google's and Microsoft's delivery addresses.
+    Returns ('', '') where the file is absent.
+    """
+    if not os.path.exists(ADMIN_GUIDE_NGINX):
+        return "", ""
+    with open(ADMIN_GUIDE_NGINX) as handle:
+        text = handle.read()
+
+    def part(name):
+        found = re.search(rf"# BEGIN fieldops webhooks \({name} context\)\n(.*?)\n\s*# END fieldops webhooks", text,
+                          flags=re.S)
+        if not found:
+            raise SystemExit(f"{ADMIN_GUIDE_NGINX}: no '{name} context' part")
+        return found.group(1)
+
+    http = re.sub(r"rate=\d+r/s", f"rate={rate}", part("http"))
+    server = re.sub(r"burst=\d+", f"burst={burst}", part("server"))
+    server = re.sub(r"(limit_conn fieldops_webhook_conns) \d+;", rf"\1 {conns};", server)
+    return http, server
 
 
 class Scenario:
@@ -165,8 +195,12 @@ class Scenario:
         os.chmod(tmp, 0o777)  # noqa: S103 (nginx's worker runs as nobody when we are root; a throwaway dir)
         conf = os.path.join(self.home, "nginx.conf")
         with open(conf, "w") as handle:
+            webhook_http, webhook_server = webhook_parts(self.args.webhook_rate, self.args.webhook_burst,
+                                                         self.args.webhook_conns)
+            if not webhook_server:
+                say(f"{os.path.relpath(ADMIN_GUIDE_NGINX, ROOT)} not found: webhooks go through the plain proxy")
             handle.write(NGINX.format(home=self.home, tmp=tmp, port=self.port, port_a=self.port_a,
-                                      port_b=self.port_b))
+                                      port_b=self.port_b, webhook_http=webhook_http, webhook_server=webhook_server))
         nginx = tools.nginx()
         subprocess.run([nginx, "-t", "-p", self.home, "-c", conf, "-e", os.path.join(self.home, "nginx-error.log")],
                        check=True, capture_output=True)
