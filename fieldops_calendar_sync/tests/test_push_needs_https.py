@@ -58,11 +58,12 @@ class TestPushNeedsHttps(SandboxCase):
         self.assertIn("not https", self.connection.health_summary)
         self.assertIn("only to https", self.connection.push_off_reason)
 
+        # back on an address the sandbox pushes to: the reason goes (opening channels there is tested elsewhere;
+        # not here, as the sandbox's first notification would reach the server during the next test)
         params.set_param("fieldops_calendar_sync.public_base_url", self.base_url())
         self.connection.invalidate_recordset()
         self.assertFalse(self.connection.push_off_reason)
-        run_job(self, self.connection, "_job_keep_channels")
-        self.assertEqual(self.connection.channel_ids.mapped("state"), ["active"])
+        self.assertNotIn("not https", self.connection.health_summary)
 
 
 @tagged("post_install", "-at_install")
