@@ -220,8 +220,8 @@ def verify_graph_items(items: list[dict], lookup: Lookup, *, lifecycle: bool,
 
 def graph_subscription_ids(items: list[dict]) -> list[str]:
     """The distinct, well-formed subscription ids a Graph POST names: what one lookup query fetches."""
-    seen = dict.fromkeys(i.get("subscriptionId") for i in items)
-    return [sid for sid in seen if well_formed(sid)]
+    ids = (item.get("subscriptionId") for item in items)
+    return list(dict.fromkeys(sid for sid in ids if well_formed(sid)))
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from calsync.webhooks import (
 )
 
 from ..models.calendar_webhook_rejection import count_rejection
+from ..models.ir_http import FORM_TYPES
 from ..tools.request_body import BodyRefused, has_body, read_body
 
 _logger = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ class CalendarWebhookController(http.Controller):
         """{external id: KnownChannel} and {row id: (company id, connection id)}, in one indexed query."""
         if not external_ids:
             return {}, {}
-        self._env().flush_model("fieldops.calendar.channel")
+        self._env()["fieldops.calendar.channel"].flush_model()
         self._env().cr.execute(CHANNELS, (provider, list(external_ids)))
         known, owners = {}, {}
         for row_id, ext, resource, token_hash, expires, state, connection_id, company_id in self._env().cr.fetchall():
@@ -85,6 +86,13 @@ class CalendarWebhookController(http.Controller):
             self._env()["fieldops.calendar.webhook.rejection"]._flush_tally()
         except Exception:  # counting must never break an answer; the counts stay in memory for the next try
             _logger.warning("could not write the rejected-webhook counts", exc_info=True)
+
+    def _form_refused(self, provider):
+        """A form body (left unparsed by ``ir.http``): no provider sends one. An empty one is harmless (HTTP
+        clients label an empty POST as a form by default)."""
+        if request.httprequest.mimetype in FORM_TYPES and has_body(request.httprequest):
+            return self._reject(provider, "form body (not a notification)", 415, close=True)
+        return None
 
     def _body(self):
         timeout = float(self._env()["ir.config_parameter"].get_param(BODY_TIMEOUT_PARAM) or DEFAULT_BODY_TIMEOUT)
@@ -124,6 +132,9 @@ class CalendarWebhookController(http.Controller):
     def google(self, **_kwargs):
         started = time.monotonic()
         headers = request.httprequest.headers
+        refused = self._form_refused("google")
+        if refused:
+            return refused
         if has_body(request.httprequest):
             # Google's notifications carry headers only; whatever is sent is read within bounds and ignored
             try:
@@ -155,6 +166,9 @@ class CalendarWebhookController(http.Controller):
                 return self._refuse_validation("validation request while no subscription is being created")
             # the subscription handshake: echo the token as text/plain, nothing else, never sniffed as HTML
             return request.make_response(token, headers=TEXT, status=200)
+        refused = self._form_refused("microsoft")
+        if refused:
+            return refused
         try:
             body = self._body()
         except BodyRefused as refused:

@@ -17,4 +17,3 @@ from . import calendar_sync_run
 from . import calendar_health
 from . import ir_http
 from . import calendar_webhook_rejection
-from . import calendar_retention

@@ -10,7 +10,7 @@ unlink per row, and a backlog after a long outage is pruned without one huge sta
 import logging
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import fields
 
 _logger = logging.getLogger(__name__)
 BATCH = 5000
@@ -45,18 +45,3 @@ def prune(env, key):
     env.invalidate_all()  # records of the deleted rows may sit in this environment's cache
     return total
 
-
-class CalendarSyncHistory(models.Model):
-    _inherit = "fieldops.calendar.sync.history"
-
-    @api.model
-    def _cron_prune(self):
-        return prune(self.env, "sync_history")
-
-
-class CalendarSyncRun(models.Model):
-    _inherit = "fieldops.calendar.sync.run"
-
-    @api.model
-    def _cron_prune(self):
-        return prune(self.env, "sync_runs")

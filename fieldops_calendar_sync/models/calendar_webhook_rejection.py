@@ -12,8 +12,8 @@ import logging
 import threading
 from datetime import datetime, timedelta, timezone
 
-from odoo import api, fields, models
-from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED
+from odoo import api, fields, models, sql_db
+from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED, TRANSACTION_STATUS_IDLE
 
 from calsync.rejections import OTHER_SOURCE, TOP_SOURCES, RejectionTally
 
@@ -103,9 +103,10 @@ class CalendarWebhookRejection(models.Model):
 
     def _write_rows(self, rows):
         with self.env.registry.cursor() as cr:
-            cnx = getattr(cr, "_cnx", None)
-            if cnx is not None:  # a real cursor, nothing run on it yet: no serialization failures on upserts
-                cnx.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
+            # a real cursor with nothing run on it yet (not a test cursor inside the test's transaction, which
+            # changing the level would end): READ COMMITTED, so concurrent upserts wait instead of failing
+            if isinstance(cr, sql_db.Cursor) and cr._cnx.info.transaction_status == TRANSACTION_STATUS_IDLE:
+                cr._cnx.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
             known = self._sources_in(cr, {row.key.minute for row in rows})
             for row in rows:
                 key = row.key

@@ -14,7 +14,7 @@ import time
 from datetime import datetime
 
 from odoo.tests import tagged
-from odoo.tools import config
+from odoo.tools import config, mute_logger
 
 from ..controllers.webhooks import BODY_TIMEOUT_PARAM
 from ..models.calendar_webhook_rejection import tally_for
@@ -85,7 +85,7 @@ class TestWebhookAbuse(SandboxCase):
         return self._post(GOOGLE, data=b"", headers=base)
 
     def _graph(self, payload, route=GRAPH):
-        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        data = payload if isinstance(payload, bytes) else json.dumps(payload, separators=(",", ":")).encode()
         return self._post(route, data=data, headers={"Content-Type": "application/json"})
 
     def _raw(self, head, body_parts=(), pause=0.0, read_timeout=15):
@@ -140,7 +140,7 @@ class TestWebhookAbuse(SandboxCase):
     def test_deeply_nested_json_is_refused(self):
         self.before = self._footprint()
         answers = [self._graph(b"[" * 100_000 + b"]" * 100_000),
-                   self._graph(b'{"value": ' + b'{"a": ' * 50_000 + b"1" + b"}" * 50_001)]
+                   self._graph(b'{"value": ' + b'{"a": ' * 30_000 + b"1" + b"}" * 30_001)]
         self.assertRefused(answers, {"notification body is nested too deeply": 2})
 
     def test_wrong_json_types_are_refused(self):
@@ -171,14 +171,23 @@ class TestWebhookAbuse(SandboxCase):
         # within the HTTP server's line limit, our route refuses an id no provider sends
         long_id = self._google(**{"X-Goog-Channel-ID": "c" * 60_000})
         self.assertRefused([long_id], {"malformed channel or resource id": 1})
-        # past it (a header line over 64 KiB, or over 100 header lines), Odoo's HTTP server answers 431 before
-        # our route runs: the proxy's large_client_header_buffers is the bound in production
+        # past it (a header line over 64 KiB, or over 100 header lines), Odoo's HTTP server refuses the request
+        # before our route runs. Python's server means to answer 431; Odoo 18's handler fails while writing that
+        # answer (its send_header reads request headers that were never parsed) and the connection is closed
+        # with no answer. Either way nothing reaches the route; in production the proxy's
+        # large_client_header_buffers answers first (docs/nginx-fieldops.conf).
+        with mute_logger("odoo.service.server", "werkzeug"):  # Odoo logs its failed 431 as an error
+            too_long, too_many = self._refused_by_the_server()
+        self.assertIn(too_long, (0, 431))
+        self.assertIn(too_many, (0, 431))
+        self.assertRefused([], {"malformed channel or resource id": 1})
+
+    def _refused_by_the_server(self):
         too_long = self._raw(b"POST " + GOOGLE.encode() + b" HTTP/1.1\r\nHost: x\r\nX-Goog-Channel-ID: "
                              + b"c" * 70_000 + b"\r\nContent-Length: 0\r\n\r\n")
         too_many = self._raw(b"POST " + GOOGLE.encode() + b" HTTP/1.1\r\nHost: x\r\n"
                              + b"".join(b"X-Pad-%d: 1\r\n" % i for i in range(150)) + b"Content-Length: 0\r\n\r\n")
-        self.assertEqual((too_long, too_many), (431, 431))
-        self.assertRefused([too_long, too_many], {"malformed channel or resource id": 1})
+        return too_long, too_many
 
     def test_form_bodies_are_refused_before_odoo_parses_them(self):
         self.before = self._footprint()
@@ -215,7 +224,7 @@ class TestWebhookAbuse(SandboxCase):
         self.assertRefused([announced, chunked, google], {"notification body not sent in time": 3})
 
     # -- many items in one POST ----------------------------------------------------------------
-    def test_ten_thousand_items_for_one_subscription_make_one_row_and_one_pull(self):
+    def test_a_post_full_of_items_for_one_subscription_makes_one_row_and_one_pull(self):
         self.before = self._footprint()
         items = [self._item(resource=f"Users/x/Events/{n}", resourceData={"@odata.etag": f'W/"{n}"'})
                  for n in range(10_000)]
@@ -241,13 +250,15 @@ class TestWebhookAbuse(SandboxCase):
 
     def test_thousands_of_forged_items_cost_one_query_and_no_row(self):
         self.before = self._footprint()
-        forged = [{"subscriptionId": f"s{n}", "clientState": "x", "changeType": "updated"} for n in range(4000)]
-        forged += [self._item(clientState="guess")] * 1000
+        forged = [{"subscriptionId": f"s{n}"} for n in range(8500)]
+        forged += [{"subscriptionId": "sub-abuse", "clientState": "guess"}] * 500
+        queries = self.env.cr.sql_log_count
         answer = self._graph({"value": forged})
         self.assertEqual(answer.status_code, 403)
-        self.assertRefused([answer], {"unknown subscription": 4000, "clientState does not match": 1000})
+        self.assertLess(self.env.cr.sql_log_count - queries, 40, "bounded by what the POST names, not its items")
+        self.assertRefused([answer], {"unknown subscription": 8500, "clientState does not match": 500})
         # the ones naming our subscription are counted under its connection
-        self.assertEqual(self.graph_connection._webhook_rejections(), {"clientState does not match": 1000})
+        self.assertEqual(self.graph_connection._webhook_rejections(), {"clientState does not match": 500})
 
     def test_mixed_post_for_two_subscriptions_pulls_each_calendar_once(self):
         other = self._channel("sub-abuse-2", "me/events", "client-state-2", self.graph_connection)
