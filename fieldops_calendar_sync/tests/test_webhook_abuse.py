@@ -13,7 +13,7 @@ import socket
 import time
 from datetime import datetime
 
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tools import config, mute_logger
 
 from ..controllers.webhooks import BODY_TIMEOUT_PARAM
@@ -298,3 +298,46 @@ class TestWebhookAbuse(SandboxCase):
         self.assertLessEqual(len(rows), 2 * 6, "a minute keeps a few sources per reason (it may straddle two)")
         self.assertTrue(all(len((r.samples or "").splitlines()) <= 3 for r in rows))
         self.assertEqual(self._footprint(), self.before)
+
+
+WAIT_FOR = """
+(async () => {
+    const end = Date.now() + 20000;
+    while (Date.now() < end) {
+        const error = document.querySelector(".o_error_dialog, .o_notification.border-danger");
+        if (error) { console.error("error shown: " + error.innerText); return; }
+        if (document.querySelector(%r)) { console.log("test successful"); return; }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    console.error("not shown: " + %r);
+})();
+"""
+
+
+@tagged("post_install", "-at_install")
+class TestWebhookScreens(HttpCase):
+    """The Webhook Inbox and Rejected Webhooks screens open in the web client, graphs per hour included."""
+
+    def setUp(self):
+        super().setUp()
+        tally = tally_for(self.env.cr.dbname)
+        tally.drain()
+        for reason in ("unknown channel", "channel token does not match"):
+            tally.add("google", reason, "203.0.113.9", sample="chan=forged")
+        self.env["fieldops.calendar.webhook.rejection"]._flush_tally(force=True)
+        connection = self.env["fieldops.calendar.connection"].create({
+            "name": "Screens", "provider": "google", "responsible_user_id": self.env.ref("base.user_admin").id})
+        self.env["fieldops.calendar.notification"].create({
+            "company_id": connection.company_id.id, "connection_id": connection.id, "provider": "google",
+            "status": "accepted", "detail": "exists"})
+
+    def _open(self, action, view_type, selector):
+        code = WAIT_FOR % (selector, selector)
+        self.browser_js(f"/odoo/action-fieldops_calendar_sync.{action}?view_type={view_type}", code, login="admin")
+
+    def test_inbox_graph_per_hour_opens(self):
+        self._open("action_calendar_notification", "graph", ".o_graph_renderer canvas")
+
+    def test_rejected_webhooks_list_and_graph_open(self):
+        self._open("action_webhook_rejection", "list", ".o_list_view .o_data_row td[name=reason]")
+        self._open("action_webhook_rejection", "graph", ".o_graph_renderer canvas")
