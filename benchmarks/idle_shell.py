@@ -64,7 +64,7 @@ def run_queued():
                 env.cr.rollback()
                 job = Job.load(env, uuid)
                 job.set_done()  # an idle calendar has nothing to wait for: do not loop on it here
-            except Exception as exc:  # noqa: BLE001 - a failed job is recorded as queue_job would, the run goes on
+            except Exception as exc:  # a failed job is recorded as queue_job would, and the run goes on
                 env.cr.rollback()
                 job = Job.load(env, uuid)
                 job.set_failed(exc_info=repr(exc)[:500])
