@@ -37,7 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from devtools import odoo_env  # noqa: E402
+from devtools import odoo_env, product  # noqa: E402
 from devtools.pgcluster import PgCluster, free_port  # noqa: E402
 
 DB = "fieldops_bench"
@@ -68,16 +68,9 @@ class Bench:
         oca = odoo_env.prepare(self.odoo, log=say)
         self.cluster.start()
         self.info_path = os.path.join(self.home, "sandbox.json")
-        log = open(os.path.join(self.home, "sandbox.log"), "w")  # noqa: SIM115 (lives as long as the run)
-        self.procs.append(subprocess.Popen(
-            [self.odoo.python, "-m", "calsync.sandbox", "--allow-http-loopback",  # Odoo receives webhooks on http://127.0.0.1
-             "--info-file", self.info_path, "--no-seed"],
-            stdout=log, stderr=subprocess.STDOUT, env=odoo_env.process_env()))
-        deadline = time.monotonic() + 30
-        while not os.path.exists(self.info_path) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        with open(self.info_path) as handle:
-            self.sandbox = json.load(handle)
+        sandbox, self.sandbox = product.start_sandbox(self.odoo, self.info_path,
+                                                      os.path.join(self.home, "sandbox.log"), "--no-seed")
+        self.procs.append(sandbox)
         self.config = os.path.join(self.home, "odoo.conf")
         self.oca = oca
         self.key = base64.urlsafe_b64encode(os.urandom(32)).decode()
@@ -99,12 +92,7 @@ class Bench:
                               })
 
     def stop(self):
-        for proc in reversed(self.procs):
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        product.stop(self.procs)
         self.cluster.stop()
 
     def control(self, action, payload=None):
@@ -145,19 +133,10 @@ class Bench:
     def serve(self, workers):
         say(f"starting the Odoo server ({workers or 'threaded, no'} workers) with queue_job's runner")
         self.write_config(workers)
-        log = open(os.path.join(self.home, f"odoo-{workers}.log"), "w")  # noqa: SIM115
-        self.server = subprocess.Popen([*self.odoo.odoo_bin, "-c", self.config, "-d", DB],
-                                       stdout=log, stderr=subprocess.STDOUT, env=odoo_env.process_env())
+        odoo_log = os.path.join(self.home, f"odoo-{workers}.log")
+        self.server = product.start_odoo(self.odoo, self.config, DB, odoo_log)
         self.procs.append(self.server)
-        import requests
-
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"http://127.0.0.1:{self.port}/web/health", timeout=2).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.3)
+        product.wait_ready(f"http://127.0.0.1:{self.port}", self.server, log_path=odoo_log)
         # the connection's channel opens through the job queued at connect, run by the runner
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
@@ -171,11 +150,7 @@ class Bench:
         self.wait_quiet()
 
     def stop_server(self):
-        self.server.terminate()
-        try:
-            self.server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.server.kill()
+        product.stop([self.server])
         self.procs.remove(self.server)
 
     def wait_quiet(self, timeout=120):

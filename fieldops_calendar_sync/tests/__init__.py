@@ -17,3 +17,4 @@ from . import test_dispatcher_health
 from . import test_security
 from . import test_webhook_abuse
 from . import test_retention
+from . import test_push_needs_https
