@@ -22,11 +22,13 @@
         "security/security.xml",
         "data/queue_job_data.xml",
         "data/ir_cron.xml",
+        "data/readiness_cron.xml",
         "views/calendar_connection_views.xml",
         "views/calendar_link_views.xml",
         "views/calendar_notification_views.xml",
         "views/calendar_conflict_views.xml",
         "views/fsm_order_views.xml",
+        "views/calendar_readiness_views.xml",
         "views/res_config_settings_views.xml",
         "views/calendar_health_views.xml",
         "views/oauth_templates.xml",
@@ -38,6 +40,7 @@
         "demo/demo_companies_users.xml",
         "demo/demo_jobs.xml",
         "demo/demo_connections.xml",
+        "demo/demo_readiness.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -162,6 +162,8 @@ class CalendarConnection(models.Model):
         params = self.env["ir.config_parameter"].sudo()
         review_first = params.get_param("fieldops_calendar_sync.preview_first_sync", "True") != "False"
         for connection in self:
+            if connection.first_sync_pending:
+                continue  # held already (the readiness gate): it waits for an admin
             never_synced = not connection.last_pull_at and not connection.last_push_at
             if review_first and never_synced and not self.env.context.get("fieldops_first_sync_confirmed"):
                 connection.sudo().first_sync_pending = True
