@@ -15,8 +15,9 @@ subscriptions reauthorized and recreated. Then, printing one row per attempt
 ("what was tried -> outcome (expected)"):
 
 1. webhooks: forged, replayed, cross-tenant, stopped-channel, malformed and oversized
-   notifications, Graph validation-handshake abuse; each must be refused with a 4xx, recorded as
-   rejected, and queue no work; genuine duplicates are acknowledged once and act once;
+   notifications, Graph validation-handshake abuse; each must be refused with a 4xx, make no inbox
+   row (rejections are counted in the per-minute aggregate, checked once), and queue no work;
+   genuine duplicates are acknowledged once and act once;
 2. OAuth: tampered, forged, replayed (after success and after a failed exchange), another user's
    state, code without state, callback after logout and after the sign-in expired;
 3. probing as company A's dispatcher and as company B's user (given export rights, B also the

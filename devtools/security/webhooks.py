@@ -48,8 +48,16 @@ def attack_webhooks(product, world, results):
                 "resource": f"Users/x/Events/{event_id}",
                 "resourceData": {"@odata.etag": etag or f'W/"{pysecrets.token_hex(8)}"', "id": event_id}}
 
+    rejections_expected = [0]
+
     def attempt(what, send, expected_status, expect_rows, max_jobs=0):
-        """Send; then check the answer, the inbox rows it made and the queue jobs it made."""
+        """Send; then check the answer, the inbox rows it made and the queue jobs it made.
+
+        A rejected request or item (``"rejected"`` in ``expect_rows``) makes no inbox row: it is counted in
+        the rejected-request aggregate, checked once at the end of the section (it is written every 2 s).
+        """
+        rejections_expected[0] += expect_rows.count("rejected")
+        expect_rows = [status for status in expect_rows if status != "rejected"]
         inbox, jobs = product.max_id("fieldops_calendar_notification"), product.max_id("queue_job")
         answer = send()
         time.sleep(0.05)
@@ -167,4 +175,12 @@ def attack_webhooks(product, world, results):
     results.add("Graph: 2,000-character validationToken", f"HTTP {answer.status_code}, "
                 f"{'echoed' if 'A' * 2000 in answer.text else 'not echoed'}", "not echoed",
                 "A" * 2000 not in answer.text and answer.status_code != 200)
+    # each worker writes its rejection counts at most every 2 s, when it next answers a webhook
+    time.sleep(2.5)
+    anonymous.post(url_g, headers=google_headers(gA, number + 99, **{"X-Goog-Channel-ID": "forged-last"}),
+                   timeout=30)
+    counted = int(product.scalar("SELECT coalesce(sum(count), 0) FROM fieldops_calendar_webhook_rejection"))
+    results.add("Rejected webhooks: counted per minute, reason and source (no inbox row each)",
+                f"{counted} counted in the aggregate", f"at least {rejections_expected[0]}",
+                counted >= rejections_expected[0])
     product.wait_quiet()

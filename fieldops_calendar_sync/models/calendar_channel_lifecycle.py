@@ -16,6 +16,7 @@ from calsync.events import Channel
 from calsync.microsoft.client import MAX_SUBSCRIPTION
 
 from ..tools import providers
+from .calendar_retention import prune
 
 _logger = logging.getLogger(__name__)
 
@@ -151,10 +152,10 @@ class CalendarConnection(models.Model):
         self.sudo().search([("state", "in", ("connected", "sandbox_connected"))])._enqueue_keep_channels()
 
     @api.model
-    def _cron_purge_inbox(self, days=30):
-        """Drop inbox rows older than ``days`` (the aggregate graphs keep their shape over that window)."""
-        limit = fields.Datetime.now() - timedelta(days=days)
-        self.env["fieldops.calendar.notification"].sudo().search([("received_at", "<", limit)]).unlink()
+    def _cron_purge_inbox(self, days=None):
+        """Drop inbox rows past their retention (``calendar_retention``), and channels long stopped."""
+        prune(self.env, "inbox")
+        limit = fields.Datetime.now() - timedelta(days=days or 30)
         self.env["fieldops.calendar.channel"].sudo().search(
             [("state", "in", ("stopped", "failed")), ("write_date", "<", limit)]
         ).unlink()

@@ -3,7 +3,9 @@
 import time
 from contextlib import contextmanager
 
-from odoo import fields, models
+from odoo import api, fields, models
+
+from .calendar_retention import prune
 
 KINDS = [("push", "Push"), ("pull", "Pull"), ("full", "Full resync")]
 OUTCOMES = [("done", "Done"), ("paced", "Paced (our quota budget)"), ("throttled", "Throttled by the provider"),
@@ -32,6 +34,11 @@ class CalendarSyncRun(models.Model):
                               help="Time spent pacing requests under the provider's quota")
     lag_seconds = fields.Float(string="Push lag (s)", readonly=True, aggregator="max",
                                help="Age of the oldest change waiting to be pushed when the run started")
+
+    @api.model
+    def _cron_prune(self):
+        """Drop rows past their retention (``calendar_retention``: documented there, settable per table)."""
+        return prune(self.env, "sync_runs")
 
 
 class CalendarConnection(models.Model):
