@@ -115,9 +115,19 @@ def _occurrences(master):
         moment = wall_time.replace(tzinfo=tz).astimezone(timezone.utc)
         out.append({**shared, "id": f"{master['id']}_{moment.strftime('%Y%m%d%H%M')}", "type": "occurrence",
                     "seriesMasterId": master["id"], "originalStart": _iso(moment) + "Z",
+                    # Graph's event resource: iCalUId "is different for each occurrence in a recurring series"
+                    # (learn.microsoft.com/graph/api/resources/event); the exact form is not documented
+                    "iCalUId": _occurrence_uid(master.get("iCalUId"), moment),
                     "start": {"dateTime": _iso(moment), "timeZone": "UTC"},
                     "end": {"dateTime": _iso(moment + duration), "timeZone": "UTC"}})
     return out
+
+
+def _occurrence_uid(series_uid, moment):
+    """One occurrence's own iCalUId: the series' with the occurrence's original start folded in."""
+    if not series_uid:
+        return None
+    return f"{series_uid}{moment.strftime('%Y%m%d%H%M')}"
 
 
 def _same(key, mine, series):

@@ -134,8 +134,6 @@ class TestMicrosoftPull(MicrosoftClientCase):
     def test_series_from_outlook(self):
         self.person_series()
 
-    @emulator_gap("M6 (every occurrence carries the master's iCalUId; Graph's event resource: 'different "
-                  "for each occurrence in a recurring series')")
     def test_exception_from_outlook(self):
         series = self.person_series()
         second = self.emulator.occurrence_ids(series, self.account)[1]
