@@ -226,8 +226,11 @@ def pytest_odoo_pass(odoo, config, tally, db):
            "--odoo-database", db, "--odoo-http", "--odoo-extra", "test-enable", "--odoo-log-level", "warn",
            f"--junitxml={report}",
            "-o", "addopts=-p no:cacheprovider", f"{ADDON}/tests"]
+    # no job runner in this server: one would run jobs left pending in the installed database on the test
+    # cursor while a test holds it (the odoo-bin passes start none, with --stop-after-init)
+    env = odoo_env.process_env(ODOO_QUEUE_JOB_CHANNELS="root:0")
     with open(log_path, "w") as log:
-        result = subprocess.run(cmd, cwd=ROOT, env=odoo_env.process_env(), stdout=log, stderr=subprocess.STDOUT)
+        result = subprocess.run(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     with open(log_path) as log:
         tail = log.read().splitlines()[-25:]
     if result.returncode != 0:

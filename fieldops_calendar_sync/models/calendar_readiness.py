@@ -91,10 +91,14 @@ class CalendarReadiness(models.Model):
         self._refresh()
 
     @api.model
-    def _refresh(self, probe_url=True):
-        """Check every item now and store the result; returns the engine's items (database-wide first)."""
+    def _refresh(self, probe_url=True, probe_runner=True):
+        """Check every item now and store the result; returns the engine's items (database-wide first).
+
+        ``probe_url`` / ``probe_runner`` False: no request to the public URL, no probe job for queue_job's
+        runner (at install, when neither a server nor a runner is there yet).
+        """
         now = fields.Datetime.now()
-        facts = self._readiness_facts(probe_url=probe_url)
+        facts = self._readiness_facts(probe_url=probe_url, probe_runner=probe_runner)
         items = readiness.assess(facts)
         rows = [(item, False) for item in items]
         for connection in self.env["fieldops.calendar.connection"].sudo().search([]):
@@ -126,7 +130,7 @@ class CalendarReadiness(models.Model):
 
     # -- facts ---------------------------------------------------------------------
     @api.model
-    def _readiness_facts(self, probe_url=True):
+    def _readiness_facts(self, probe_url=True, probe_runner=True):
         env = self.env
         params = env["ir.config_parameter"].sudo()
         sandbox = providers.sandbox_mode(env)
@@ -141,7 +145,7 @@ class CalendarReadiness(models.Model):
         seen = params.get_param(RUNNER_SEEN_PARAM)
         queued = params.get_param(RUNNER_QUEUED_PARAM)
         now = fields.Datetime.now()
-        if not seen or now - fields.Datetime.to_datetime(seen) > readiness.RUNNER_FRESH / 2:
+        if probe_runner and (not seen or now - fields.Datetime.to_datetime(seen) > readiness.RUNNER_FRESH / 2):
             queued = self._queue_runner_probe(queued, seen, now)
         live = env["fieldops.calendar.notification"].sudo().search(
             [("status", "=", "accepted"), ("connection_id.sandbox", "=", False)], order="received_at desc", limit=1)
