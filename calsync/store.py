@@ -62,6 +62,14 @@ class LinkStore(abc.ABC):
         """Who owns each synced field on this connection ("job", "calendar" or "both"); both by default."""
         return {}
 
+    def direction(self) -> str:
+        """The connection's direction: "two_way" (the default), "push_only" or "pull_only"."""
+        return "two_way"
+
+    def job_label(self, link: LinkRecord) -> str:
+        """How a person recognises the link's job in an error message (the addon: its reference)."""
+        return f"job {link.job_key}"
+
     def count_links(self) -> int:
         """How many live links the connection has; stores override this with a cheap count."""
         return len(self.links())
@@ -167,9 +175,13 @@ class MemoryDatabase:
 
 
 class MemoryStore(LinkStore):
-    def __init__(self, db: MemoryDatabase, connection: str):
+    def __init__(self, db: MemoryDatabase, connection: str, direction: str = "two_way"):
         self.db = db
         self.connection = connection
+        self.sync_direction = direction
+
+    def direction(self):
+        return self.sync_direction
 
     @property
     def _t(self) -> _Tables:

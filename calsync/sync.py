@@ -30,7 +30,7 @@ from .events import OpKind, RemoteEvent
 from .guard import MassDeletionGuard
 from .history import FROM_CALENDAR, TO_CALENDAR, HistoryEntry, diff
 from .mapping import PUSH_ONLY_FIELDS, SYNCED_FIELDS, complete, describe, event_values, from_base, to_base
-from .planner import PushPlan, agreed_values, plan_merge, plan_push
+from .planner import PUSH_ONLY, PushPlan, agreed_values, plan_merge, plan_push
 from .provider import CalendarProvider
 from .store import Conflict, LinkRecord, LinkStore
 
@@ -93,9 +93,15 @@ def push(provider: CalendarProvider, store: LinkStore, *, invite_attendees: bool
 
 def _push_batch(provider, store, links, invite, report):
     planned: list[tuple[LinkRecord, PushPlan]] = []
+    direction = store.direction()
     for link in links:
         job = store.job_values(link)
-        plan = plan_push(link, job, invite)
+        plan = plan_push(link, job, invite, direction)
+        if plan.keep:
+            continue
+        if plan.error:
+            _item_failed(store, link, plan.error, "push", report)
+            continue
         if plan.op is None:
             link.state = plan.settle
             link.last_error = None
@@ -122,15 +128,29 @@ def _push_batch(provider, store, links, invite, report):
             elif isinstance(result.error, CONNECTION_ERRORS):
                 transient = transient or result.error  # stays pending; the job layer decides
             else:
-                link.state = "error"
-                link.last_error = str(result.error)
-                store.save_link(link)
-                report.errors += 1
-                store.note_history(HistoryEntry(link.key, link.job_key, TO_CALENDAR, plan.op.kind.value, "error",
-                                                version=link.version, detail=str(result.error)))
+                _item_failed(store, link, f"the calendar refused it ({result.error})", plan.op.kind.value, report)
     store.commit()
     if transient is not None:
         raise transient
+
+
+def item_error_message(label: str, problem: str) -> str:
+    """The message an ``error`` link carries: which job, what is wrong, what to do."""
+    return (f"{label[:1].upper()}{label[1:]} was not synced: {problem}. Correct the job (or its event) "
+            "and it syncs again; the other jobs are not held up.")
+
+
+def _item_failed(store, link, problem: str, action: str, report) -> None:
+    """One job or event that cannot be synced: its own link goes to ``error``; nothing else stops."""
+    message = item_error_message(store.job_label(link), problem)
+    link.state = "error"
+    link.last_error = message
+    store.save_link(link)
+    if report is not None:
+        report.errors += 1
+    store.note_history(HistoryEntry(link.key, link.job_key, TO_CALENDAR if action != "pull" else FROM_CALENDAR,
+                                    action if action != "pull" else "apply", "error", version=link.version,
+                                    detail=message))
 
 
 def _confirmed(store, link, plan, event: RemoteEvent | None, report):
@@ -191,7 +211,11 @@ def _job_moved_since(store, link, plan) -> bool:
 
 def _replan_after_precondition(provider, store, link, report):
     """Someone changed the event since we planned: fetch it and apply the three-way rules."""
-    remote = provider.get(link.event_id)
+    try:
+        remote = provider.get(link.event_id)
+    except InvalidEvent as exc:
+        _item_failed(store, link, f"its calendar event cannot be read ({exc})", "pull", report)
+        return
     job = store.job_values(link)
     if remote is None or remote.deleted:
         if job is None or not job.schedulable:
@@ -210,13 +234,14 @@ def _replan_after_precondition(provider, store, link, report):
     try:
         values = event_values(remote)
     except InvalidEvent as exc:
-        store.note_invalid(remote.id, str(exc))
         link.version = remote.version
-        store.save_link(link)
+        _item_failed(store, link, f"its calendar event cannot be used ({exc})", "pull", report)
         return
     outcome = _apply_merge(store, link, job, remote, values)
     if outcome == "conflict":
         report.conflicts += 1
+    elif outcome == "error":
+        report.errors += 1
 
 
 # -- pull ------------------------------------------------------------------------------
@@ -254,7 +279,7 @@ def pull(provider: CalendarProvider, store: LinkStore, *, allow_calendar_cancel:
 
     for link, remote in matched:
         report.seen += 1
-        _pull_one(store, link, remote, allow_calendar_cancel, report)
+        _pull_one(store, link, remote, allow_calendar_cancel and store.direction() != PUSH_ONLY, report)
     store.set_cursor(changes.cursor)
     store.commit()
     return report
@@ -343,12 +368,15 @@ def _pull_one(store, link, remote, allow_cancel, report):
     try:
         values = event_values(remote)
     except InvalidEvent as exc:
-        store.note_invalid(remote.id, str(exc))
+        link.version = remote.version
+        _item_failed(store, link, f"its calendar event cannot be used ({exc})", "pull", None)
         report.invalid += 1
         return
     outcome = _apply_merge(store, link, job, remote, values)
     if outcome == "conflict":
         report.conflicts += 1
+    elif outcome == "error":
+        report.invalid += 1
     elif outcome == "applied":
         report.applied += 1
         report.jobs_touched.append(link.job_key)
@@ -393,11 +421,15 @@ def _apply_merge(store, link, job, remote, values) -> str:
     # a field the calendar did not send is unchanged there (absent is not empty)
     values = complete(values, from_base(link.base)) or values
     _adopt_landed_write(link, values)
-    plan = plan_merge(link, job, values, store.field_owners())
+    plan = plan_merge(link, job, values, store.field_owners(), store.direction())
     link.version = remote.version
+    if plan.error:
+        _item_failed(store, link, f"the calendar's change was not applied: with it, {plan.error}", "pull", None)
+        return "error"
     if plan.pushonly_edits:
-        store.note_pushonly_edit(link, list(plan.pushonly_edits), "The calendar changed " + ", ".join(
-            plan.pushonly_edits) + ", which the job owns; the job's value is restored on the calendar.")
+        store.note_pushonly_edit(link, list(plan.pushonly_edits), "The calendar changed " + "; ".join(
+            f"{name} to {describe(name, values.get(name))}" for name in plan.pushonly_edits)
+            + ", which the job owns; the job's value is restored on the calendar.")
         store.note_history(HistoryEntry(link.key, link.job_key, FROM_CALENDAR, "restore", "done",
                                         version=remote.version,
                                         changes=diff(values, _job_fields(job), sorted(plan.pushonly_edits))))
