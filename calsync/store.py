@@ -14,6 +14,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from .mapping import JobValues
+from .owed import owes_push
 
 LIVE_STATES = ("in_sync", "pending_push", "conflict", "error")
 
@@ -263,8 +264,6 @@ class MemoryStore(LinkStore):
 
     def mark_owed(self, job_key):
         for link in self._mine():
-            if link.job_key != job_key or link.state not in ("in_sync", "error", "conflict"):
-                continue
-            if link.state == "conflict" and not link.held and self.job_values(link) is not None:
-                continue  # a deletion under review waits for the reviewer while the job stays here
-            link.state = "pending_push"
+            if link.job_key == job_key and link.state != "pending_push" and owes_push(
+                    link.state, link.held, self.job_values(link) is not None):
+                link.state = "pending_push"

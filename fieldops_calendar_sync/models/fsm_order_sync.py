@@ -10,6 +10,8 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from calsync.owed import owes_push
+
 # fields whose change the calendar must hear about
 SYNC_TRIGGER_FIELDS = {
     "scheduled_date_start", "scheduled_date_end", "description", "stage_id", "location_id",
@@ -126,8 +128,8 @@ class FsmOrder(models.Model):
             # live links: owed a push (an update, or a delete when the job left this calendar); a field
             # conflict still lets the other fields flow, a deletion under review waits for its reviewer
             # unless the job left this calendar
-            owed = live.filtered(lambda link, carried=carried: link.id != source_link and (
-                link.state != "conflict" or link.held_json or link.job_id not in carried))
+            owed = live.filtered(lambda link, carried=carried: owes_push(
+                link.state, link.held_json, link.job_id in carried, link.id == source_link))
             if owed:
                 owed.write({"state": "pending_push"})
                 touched |= connection
