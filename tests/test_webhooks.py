@@ -8,7 +8,9 @@ import pytest
 from calsync.webhooks import (
     KnownChannel,
     MalformedNotification,
+    graph_subscription_ids,
     graph_validation_token,
+    group_graph_verdicts,
     parse_graph_body,
     token_digest,
     verify_google,
@@ -141,3 +143,49 @@ def test_google_sync_may_overtake_the_watch_response():
     change = dict(sync, **{"X-Goog-Resource-State": "exists"})
     assert not verify_google(change, lookup, NOW).accepted
     assert not verify_google(dict(sync, **{"X-Goog-Channel-Token": "bad"}), lookup, NOW).accepted
+
+
+# -- malformed input and large Graph POSTs -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("channel_id", ["chan\x00-1", "chan-1\n", "c" * 300, "chän-1", ""])
+def test_google_malformed_ids_are_refused_before_any_lookup(channel_id):
+    looked_up = []
+    verdict = verify_google(google_headers(**{"X-Goog-Channel-ID": channel_id}), looked_up.append, NOW)
+    assert not verdict.accepted and looked_up == []
+
+
+@pytest.mark.parametrize("item", [
+    {"subscriptionId": ["sub-1"]}, {"subscriptionId": {"a": 1}}, {"subscriptionId": 5},
+    {"subscriptionId": "sub-1", "clientState": ["client-state"]},
+    {"subscriptionId": "sub-1", "clientState": "client-state", "changeType": ["updated"]},
+    {"subscriptionId": "sub\x00-1"}, {"subscriptionId": "sub-\ud800"},
+])
+def test_graph_items_of_wrong_types_are_rejected_not_raised(item):
+    (verdict,) = verify_graph_items([item], CHANNELS.get, lifecycle=False, now=NOW)
+    assert not verdict.accepted
+    assert graph_subscription_ids([item]) in ([], ["sub-1"])
+
+
+def test_graph_deep_nesting_is_malformed():
+    with pytest.raises(MalformedNotification, match="nested"):
+        parse_graph_body(b"[" * 100_000 + b"]" * 100_000, "application/json")
+
+
+def test_graph_post_is_grouped_by_subscription_with_one_dedupe_key():
+    genuine = [{"subscriptionId": "sub-1", "clientState": "client-state", "changeType": "updated",
+                "resource": f"me/events/{n}", "resourceData": {"@odata.etag": f'W/"{n}"'}} for n in range(500)]
+    forged = [{"subscriptionId": "sub-1", "clientState": "guess"}] * 30 + [{"subscriptionId": "nope"}] * 20
+    ids = graph_subscription_ids(genuine + forged)
+    assert ids == ["sub-1", "nope"]
+    groups, rejected = group_graph_verdicts(verify_graph_items(genuine + forged, CHANNELS.get, lifecycle=False,
+                                                               now=NOW))
+    (group,) = groups
+    assert (group.channel, group.actions, group.items, group.detail) == (GRAPH, ("pull",), 500, "updated x500")
+    assert sorted((v.reason, n) for v, n in rejected) == [("clientState does not match", 30),
+                                                         ("unknown subscription", 20)]
+    again, _ = group_graph_verdicts(verify_graph_items(list(reversed(genuine)), CHANNELS.get, lifecycle=False,
+                                                       now=NOW))
+    assert again[0].dedupe_key == group.dedupe_key, "a retry of the same POST is recognised"
+    other, _ = group_graph_verdicts(verify_graph_items(genuine[:-1], CHANNELS.get, lifecycle=False, now=NOW))
+    assert other[0].dedupe_key != group.dedupe_key

@@ -20,7 +20,7 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest
 
-from ..errors import NeedsReauth, ProviderError, RateLimited, SyncError, TransientError
+from ..errors import NeedsReauth, ProviderError, RateLimited, SyncError, SyncTokenExpired, TransientError
 from ..events import ChangeSet, Channel, OpKind, RemoteEvent, WriteOp, WriteResult
 from ..provider import CalendarProvider
 from ..retry import brief_wait
@@ -121,7 +121,7 @@ class GoogleCalendarClient(CalendarProvider):
                       "singleEvents": True}
             if cursor:
                 params["syncToken"] = cursor
-            page = self._execute(self._events.list(**{k: v for k, v in params.items() if v is not None}))
+            page = self._list_page(params, cursor)
             calendar_zone = page.get("timeZone") or calendar_zone
             parsed, bad = parse_items(page.get("items", []), calendar_zone)
             events += parsed
@@ -130,6 +130,17 @@ class GoogleCalendarClient(CalendarProvider):
             if not page_token:
                 return ChangeSet(events=tuple(events), cursor=page.get("nextSyncToken", ""), full=cursor is None,
                                  invalid=tuple(invalid))
+
+    def _list_page(self, params, cursor):
+        try:
+            return self._execute(self._events.list(**{k: v for k, v in params.items() if v is not None}))
+        except ProviderError as exc:
+            # events.list, syncToken: "If the syncToken expires, the server will respond with a 410 GONE response
+            # code and the client should ... perform a full synchronization" (Calendar v3 discovery document):
+            # every 410 of an incremental list means resync, whatever its reason
+            if cursor and exc.status == 410:
+                raise SyncTokenExpired("Google's sync token is no longer valid; a full resync is needed.") from None
+            raise
 
     def get(self, event_id) -> RemoteEvent | None:
         try:

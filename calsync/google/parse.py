@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from ..errors import InvalidEvent
 from ..events import EventData, InvalidItem, RemoteEvent
-from ..timeutil import all_day_bounds, in_zone, parse_rfc3339, zone
+from ..timeutil import all_day_bounds, in_zone, local_wall_time, parse_rfc3339, zone
 
 IDENTITY_KEY = "fieldops_identity"
+_NO_OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?$")
 
 
 def _when(side: dict, event_zone: str | None, calendar_zone: str | None):
     if not isinstance(side, dict):
         raise InvalidEvent("the event has no start or end")
     if side.get("dateTime"):
-        zone(side.get("timeZone") or event_zone or calendar_zone)  # an unknown zone is an error, not UTC
-        return parse_rfc3339(side["dateTime"]), False
+        zone_name = side.get("timeZone") or event_zone or calendar_zone
+        zone(zone_name)  # an unknown zone is an error, not UTC
+        return _instant(side["dateTime"], side.get("timeZone") or event_zone), False
     if side.get("date"):
         try:
             return date.fromisoformat(side["date"]), True
@@ -25,15 +28,36 @@ def _when(side: dict, event_zone: str | None, calendar_zone: str | None):
     raise InvalidEvent("the event has no start or end")
 
 
+def _instant(text: str, zone_name: str | None):
+    """EventDateTime.dateTime: "A time zone offset is required unless a time zone is explicitly specified in
+    timeZone" (Calendar v3 discovery document): a wall time without an offset is read in the zone it names."""
+    if isinstance(text, str) and zone_name and _NO_OFFSET.match(text):
+        return local_wall_time(text, zone_name)
+    return parse_rfc3339(text)
+
+
+def _original_start(original):
+    """originalStartTime of an occurrence: a dateTime, or a date for an all-day series (its first instant)."""
+    if not isinstance(original, dict):
+        return None
+    if original.get("dateTime"):
+        return _instant(original["dateTime"], original.get("timeZone"))
+    if original.get("date"):
+        try:
+            day = date.fromisoformat(original["date"])
+        except ValueError:
+            raise InvalidEvent(f"unreadable date {original['date']!r}") from None
+        return all_day_bounds(day, day, original.get("timeZone"))[0]
+    return None
+
+
 def parse_event(item: dict, calendar_zone: str | None = "UTC") -> RemoteEvent:
     """One Google event; a cancelled one may carry nothing but its id and status."""
     event_id = item.get("id")
     if not event_id:
         raise InvalidEvent("an event without an id")
     identity = ((item.get("extendedProperties") or {}).get("private") or {}).get(IDENTITY_KEY)
-    original = item.get("originalStartTime")
-    original_start = parse_rfc3339(original["dateTime"]) if isinstance(original, dict) and \
-        original.get("dateTime") else None
+    original_start = _original_start(item.get("originalStartTime"))
     common = {"id": event_id, "version": item.get("etag", ""), "identity": identity,
               "ical_uid": item.get("iCalUID"), "series_id": item.get("recurringEventId"),
               "original_start": original_start}

@@ -7,6 +7,8 @@ the same commit as the sync step they describe) and from the conflict review
 
 from odoo import api, fields, models
 
+from .calendar_retention import prune
+
 DIRECTIONS = [("to_calendar", "Job → calendar"), ("from_calendar", "Calendar → job"), ("review", "Review")]
 ACTIONS = [
     ("create", "Event created"),
@@ -29,7 +31,7 @@ class CalendarSyncHistory(models.Model):
     _check_company_auto = True
 
     at = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now, index=True)
-    job_id = fields.Many2one("fsm.order", string="Job", index=True, readonly=True, ondelete="cascade")
+    job_id = fields.Many2one("fsm.order", index=True, readonly=True, ondelete="cascade")
     link_id = fields.Many2one("fieldops.calendar.link", readonly=True, ondelete="set null")
     connection_id = fields.Many2one("fieldops.calendar.connection", required=True, readonly=True,
                                     ondelete="cascade", index=True)
@@ -68,3 +70,8 @@ class CalendarSyncHistory(models.Model):
                 "detail": entry.detail or False,
             })
         return self.sudo().create(vals)
+
+    @api.model
+    def _cron_prune(self):
+        """Drop rows past their retention (``calendar_retention``: documented there, settable per table)."""
+        return prune(self.env, "sync_history")

@@ -3,7 +3,9 @@
 import time
 from contextlib import contextmanager
 
-from odoo import fields, models
+from odoo import api, fields, models
+
+from .calendar_retention import prune
 
 KINDS = [("push", "Push"), ("pull", "Pull"), ("full", "Full resync")]
 OUTCOMES = [("done", "Done"), ("paced", "Paced (our quota budget)"), ("throttled", "Throttled by the provider"),
@@ -23,7 +25,7 @@ class CalendarSyncRun(models.Model):
     started_at = fields.Datetime(required=True, readonly=True, index=True)
     duration = fields.Float(string="Duration (s)", readonly=True, aggregator="avg")
     outcome = fields.Selection(OUTCOMES, required=True, readonly=True)
-    changes = fields.Integer(string="Changes", readonly=True, help="Events written (push) or calendar edits read "
+    changes = fields.Integer(readonly=True, help="Events written (push) or calendar edits read "
                                                                     "(pull)", aggregator="sum")
     conflicts = fields.Integer(readonly=True, aggregator="sum")
     errors = fields.Integer(readonly=True, aggregator="sum")
@@ -33,8 +35,14 @@ class CalendarSyncRun(models.Model):
     lag_seconds = fields.Float(string="Push lag (s)", readonly=True, aggregator="max",
                                help="Age of the oldest change waiting to be pushed when the run started")
 
+    @api.model
+    def _cron_prune(self):
+        """Drop rows past their retention (``calendar_retention``: documented there, settable per table)."""
+        return prune(self.env, "sync_runs")
+
 
 class CalendarConnection(models.Model):
+    # pylint: disable-next=consider-merging-classes-inherited; one file per concern keeps each under 400 lines
     _inherit = "fieldops.calendar.connection"
 
     @contextmanager
@@ -63,6 +71,7 @@ class CalendarConnection(models.Model):
                 "quota_units": meter.ledger.recorded if meter else 0, "quota_wait": meter.waited if meter else 0.0,
                 "lag_seconds": lag,
             })
+            # pylint: disable-next=invalid-commit; the run's record survives the job's own rollback
             self.env.cr.commit()
 
     def _run_outcome_after_error(self):

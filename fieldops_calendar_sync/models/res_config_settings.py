@@ -98,13 +98,14 @@ class ResConfigSettings(models.TransientModel):
     def set_values(self):
         # reachable through call_kw on an empty recordset, bypassing execute()'s admin check
         self._fieldops_check_admin()
-        super().set_values()
+        result = super().set_values()
         params = self.env["ir.config_parameter"].sudo()
         for field_name, param in SECRET_PARAMS.items():
             new_secret = (self[field_name] or "").strip()
             if new_secret:
                 params.set_param(param, get_cipher().encrypt(new_secret))
                 self[field_name] = False
+        return result
 
     @api.model
     def _fieldops_client_secret(self, provider):

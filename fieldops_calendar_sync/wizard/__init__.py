@@ -1,2 +1,3 @@
 from . import conflict_review
 from . import sync_preview
+from . import readiness_override

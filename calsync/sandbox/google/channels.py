@@ -12,6 +12,7 @@ import re
 import secrets
 import time
 
+from .discovery import check_body
 from .errors import ApiError
 
 
@@ -24,6 +25,8 @@ class ChannelsMixin:
             return [dict(c) for c in self.channels.values()]
 
     def _watch(self, cal, calendar_ref, body):
+        if isinstance(body, dict):
+            body = check_body("Channel", body)  # the Channel schema of the discovery document
         if not isinstance(body, dict) or body.get("type") not in ("web_hook", "webhook"):
             raise ApiError(400, "invalid", "Invalid channel type.")
         channel_id, address = body.get("id", ""), body.get("address", "")

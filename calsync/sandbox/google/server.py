@@ -11,7 +11,9 @@ authorize page that consents at once and a token endpoint that checks the client
 secret, the redirect URI and PKCE. The shared mechanics (HTTP, control API,
 faults, quotas, OAuth bookkeeping, webhook delivery, state file) are
 ``calsync.sandbox.kernel``; this package is Google's wire format, one file per
-resource. Shares no code with ``calsync.google``.
+resource. Query parameters and event bodies are checked against the Calendar v3
+discovery document that google-api-python-client ships (``discovery``). Shares no
+code with ``calsync.google``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from ..kernel.emulator import EmulatorBase
 from ..kernel.throttle import Throttle, Throttled
 from .batch import BatchMixin
 from .channels import ChannelsMixin
+from .discovery import check_query
 from .errors import ApiError, fault_error, parse_error
 from .events import EventsMixin
 from .listing import ListingMixin
@@ -33,7 +36,14 @@ from .oauth import OAuthMixin
 from .people import PeopleMixin
 from .recurrence import RecurrenceMixin
 
-OAUTH_PATHS = ("/o/oauth2/auth", "/token")
+# oauth2.googleapis.com/token, and the older accounts.google.com/o/oauth2/token that Odoo 18's google_account
+# still posts to: Google kept it ("Functionally, the behavior is nearly identical", golang/oauth2#344; the old
+# endpoints are not slated for removal, google/gmail-oauth2-tools#50)
+TOKEN_PATHS = ("/token", "/o/oauth2/token")
+OAUTH_PATHS = ("/o/oauth2/auth", *TOKEN_PATHS)
+# events methods by (HTTP method, path shape), to check their parameters against the discovery document
+EVENTS_METHODS = {("GET", 0): "list", ("POST", 0): "insert", ("GET", 1): "get", ("PATCH", 1): "patch",
+                  ("PUT", 1): "update", ("DELETE", 1): "delete"}
 
 
 class _Calendar:
@@ -41,7 +51,7 @@ class _Calendar:
         self.id, self.owner, self.summary = calendar_id, owner, summary
         self.events = {}  # id -> dict
         self.seq = {}  # id -> change sequence number
-        self.min_token_seq = 0
+        self.token_epoch = 0  # sync tokens carry it: an expiry refuses only the tokens issued before it
 
 
 class GoogleEmulator(EventsMixin, ListingMixin, RecurrenceMixin, ChannelsMixin, OAuthMixin, BatchMixin, PeopleMixin,
@@ -108,7 +118,7 @@ class GoogleEmulator(EventsMixin, ListingMixin, RecurrenceMixin, ChannelsMixin, 
         with self.lock:
             for cal in self.calendars.values():
                 if account is None or cal.owner == account:
-                    cal.min_token_seq = max(cal.seq.values() or [0]) + 1
+                    cal.token_epoch += 1
 
     def reset(self):
         with self.lock:
@@ -135,7 +145,7 @@ class GoogleEmulator(EventsMixin, ListingMixin, RecurrenceMixin, ChannelsMixin, 
             if status == 302:
                 return self.reply(302, b"", "text/html", {"Location": target})
             return self.reply(status, target)
-        if path == "/token" and method == "POST":
+        if path in TOKEN_PATHS and method == "POST":
             return self.reply(*self.token(dict(urllib.parse.parse_qsl(request.raw.decode())), headers))
         if path == "/batch/calendar/v3" and method == "POST":
             status, content_type, data = self.batch(headers.get("Content-Type", ""), request.raw, headers)
@@ -145,17 +155,24 @@ class GoogleEmulator(EventsMixin, ListingMixin, RecurrenceMixin, ChannelsMixin, 
         return self.reply(status, answer, headers=extra)
 
     # -- the Calendar API ---------------------------------------------------------------------
-    def _account_of(self, headers):
+    def _account_of(self, headers, query=None):
         auth = headers.get("Authorization", "")
-        if not auth.startswith("Bearer "):
+        token = auth[7:] if auth.startswith("Bearer ") else None
+        if token is None and query:
+            # RFC 6750 section 2.3 (URI query parameter); Google: "include the access token in a request to the
+            # API by including either an access_token query parameter or an Authorization HTTP header Bearer
+            # value" (Using OAuth 2.0 for Web Server Applications); oauth_token is the discovery document's name
+            token = query.get("access_token") or query.get("oauth_token")
+        if not token:
             raise ApiError(401, "required", "Login Required")
-        entry = self.oauth.access_entry(auth[7:])
+        entry = self.oauth.access_entry(token)
         if entry is None:
             raise ApiError(401, "authError", "Invalid Credentials")
         return entry["account"]
 
-    def _scopes(self, headers):
-        token = headers.get("Authorization", "")[7:]
+    def _scopes(self, headers, query=None):
+        auth = headers.get("Authorization", "")
+        token = auth[7:] if auth.startswith("Bearer ") else (query or {}).get("access_token", "")
         return " ".join(self.access.get(token, {}).get("scopes", []))
 
     def _charge(self, account):
@@ -181,7 +198,7 @@ class GoogleEmulator(EventsMixin, ListingMixin, RecurrenceMixin, ChannelsMixin, 
                 error = fault_error(fault["kind"], fault["retry_after"])
                 if error is not None:
                     raise error
-        account = self._account_of(headers)
+        account = self._account_of(headers, query)
         self._charge(account)
         result = self._route(account, method, path, query, headers, body)
         if apply_then_fail:
@@ -195,7 +212,8 @@ class GoogleEmulator(EventsMixin, ListingMixin, RecurrenceMixin, ChannelsMixin, 
             raise ApiError(404, "notFound", "Not Found")
         rest = parts[2:]
         if rest == ["users", "me", "calendarList"]:
-            if "calendarlist" not in self._scopes(headers):
+            check_query("calendarList", "list", query)
+            if "calendarlist" not in self._scopes(headers, query):
                 raise ApiError(403, "insufficientPermissions", "Request had insufficient authentication scopes.")
             return 200, {"kind": "calendar#calendarList", "items": [
                 {"id": c.id, "summary": c.summary, "primary": c.id == account}
@@ -206,11 +224,15 @@ class GoogleEmulator(EventsMixin, ListingMixin, RecurrenceMixin, ChannelsMixin, 
         if len(rest) >= 3 and rest[0] == "calendars" and rest[2] == "events":
             cal = self._resolve(account, rest[1])
             tail = rest[3:]
+            name = "instances" if len(tail) == 2 and tail[1] == "instances" else "watch" if tail == ["watch"] \
+                else EVENTS_METHODS.get((method, len(tail)))
+            if name:
+                check_query("events", name, query)
             if not tail:
                 if method == "GET":
                     return 200, self._list(cal, query), {}
                 if method == "POST":
-                    return 200, self._insert(cal, body), {}
+                    return 200, self._insert(cal, body, query), {}
             elif len(tail) == 2 and tail[1] == "instances" and method == "GET":
                 return 200, self._list_instances(cal, tail[0], query), {}
             elif tail == ["watch"] and method == "POST":
@@ -220,7 +242,8 @@ class GoogleEmulator(EventsMixin, ListingMixin, RecurrenceMixin, ChannelsMixin, 
                 if method == "GET":
                     return 200, self._get(cal, event_id), {}
                 if method in ("PATCH", "PUT"):
-                    return 200, self._patch(cal, event_id, body, headers, replace_all=method == "PUT"), {}
+                    return 200, self._patch(cal, event_id, body, headers, replace_all=method == "PUT",
+                                            query=query), {}
                 if method == "DELETE":
                     self._delete(cal, event_id, headers)
                     return 204, None, {}
