@@ -15,22 +15,50 @@ from .events import OpKind, WriteOp
 from .mapping import PUSH_ONLY_FIELDS, SYNCED_FIELDS, JobValues, complete, from_base, job_to_event
 from .store import LinkRecord
 
+# a connection's direction: "push_only" never writes a job, "pull_only" never writes a calendar
+TWO_WAY, PUSH_ONLY, PULL_ONLY = "two_way", "push_only", "pull_only"
+
 
 @dataclass(frozen=True)
 class PushPlan:
-    """``op`` to send, or none; ``settle`` is the link state when there is nothing to send."""
+    """``op`` to send, or none; ``settle`` is the link state when there is nothing to send.
+
+    ``error`` says why this one job cannot be sent (the link goes to ``error``, the others go on);
+    ``keep`` means the link is left as it is (a pull-only connection never writes its calendar).
+    """
 
     op: WriteOp | None = None
     values: dict | None = None  # the job values the base becomes once the provider confirms
     settle: str | None = None
+    error: str | None = None
+    keep: bool = False
 
 
 def agreed_values(job: JobValues) -> dict:
     return {**job.synced(), **job.pushed()}
 
 
-def plan_push(link: LinkRecord, job: JobValues | None, invite_attendees: bool = False) -> PushPlan:
+def owners_under(direction: str, owners: dict | None) -> dict:
+    """Field owners with the connection's direction applied: push-only means the job owns every synced field."""
+    if direction == PUSH_ONLY:
+        return {name: "job" for name in SYNCED_FIELDS}
+    return dict(owners or {})
+
+
+def times_problem(start, end) -> str | None:
+    """Why a job's (or a merged) schedule cannot be an event, or None: the end must be after the start."""
+    if start is not None and end is not None and end <= start:
+        return "its end is not after its start"
+    return None
+
+
+def plan_push(link: LinkRecord, job: JobValues | None, invite_attendees: bool = False,
+              direction: str = TWO_WAY) -> PushPlan:
     """What to send for a link whose job changed (or went away)."""
+    if direction == PULL_ONLY:
+        return PushPlan(keep=True)  # the job's edits stay in Odoo, owed and not sent
+    if job is not None and job.schedulable and times_problem(job.start, job.end):
+        return PushPlan(error=times_problem(job.start, job.end))
     if job is None or not job.schedulable:
         if link.event_id:
             return PushPlan(WriteOp(OpKind.DELETE, identity=link.identity, event_id=link.event_id,
@@ -62,9 +90,11 @@ class MergePlan:
     conflicts: dict = field(default_factory=dict)
     new_base: dict | None = None
     pushonly_edits: tuple = ()
+    error: str | None = None  # the merge would give the job an impossible schedule: nothing is applied
 
 
-def plan_merge(link: LinkRecord, job: JobValues, remote: dict, owners: dict | None = None) -> MergePlan:
+def plan_merge(link: LinkRecord, job: JobValues, remote: dict, owners: dict | None = None,
+               direction: str = TWO_WAY) -> MergePlan:
     """Three-way merge of a live event's values ``remote`` with the job and the link's base.
 
     ``owners`` maps a synced field to who owns it on this connection: "job" (a calendar edit
@@ -76,7 +106,7 @@ def plan_merge(link: LinkRecord, job: JobValues, remote: dict, owners: dict | No
     """
     local = agreed_values(job)
     base = from_base(link.base)
-    owners = owners or {}
+    owners = owners_under(direction, owners)
     remote = complete(remote, base)
     if remote is None:
         return MergePlan(needs_push=True)
@@ -98,8 +128,18 @@ def plan_merge(link: LinkRecord, job: JobValues, remote: dict, owners: dict | No
     pushonly = tuple(f for f in (*PUSH_ONLY_FIELDS, *job_owned) if remote[f] != base.get(f, remote[f]))
     for name in pushonly:
         new_base[name] = remote[name]
-    needs_push = bool(outcome.to_remote) or bool(pushonly) or any(
-        local[f] != base.get(f) for f in PUSH_ONLY_FIELDS)
+    if direction == PULL_ONLY:
+        # nothing goes back to a pull-only calendar: its edits of job-only fields are just noted, and
+        # the job's own edits stay owed, unsent (a later calendar edit of the same field is a conflict)
+        pushonly = ()
+        needs_push = bool(outcome.to_remote)
+    else:
+        needs_push = bool(outcome.to_remote) or bool(pushonly) or any(
+            local[f] != base.get(f) for f in PUSH_ONLY_FIELDS)
+    merged = {**local, **outcome.to_local}
+    problem = times_problem(merged["start"], merged["end"])
+    if problem:
+        return MergePlan(error=problem)
     return MergePlan(apply=outcome.to_local, needs_push=needs_push, conflicts=outcome.conflicts,
                      new_base=new_base, pushonly_edits=pushonly)
 

@@ -14,6 +14,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from .mapping import JobValues
+from .owed import owes_push
 
 LIVE_STATES = ("in_sync", "pending_push", "conflict", "error")
 
@@ -61,6 +62,14 @@ class LinkStore(abc.ABC):
     def field_owners(self) -> dict:
         """Who owns each synced field on this connection ("job", "calendar" or "both"); both by default."""
         return {}
+
+    def direction(self) -> str:
+        """The connection's direction: "two_way" (the default), "push_only" or "pull_only"."""
+        return "two_way"
+
+    def job_label(self, link: LinkRecord) -> str:
+        """How a person recognises the link's job in an error message (the addon: its reference)."""
+        return f"job {link.job_key}"
 
     def count_links(self) -> int:
         """How many live links the connection has; stores override this with a cheap count."""
@@ -167,9 +176,13 @@ class MemoryDatabase:
 
 
 class MemoryStore(LinkStore):
-    def __init__(self, db: MemoryDatabase, connection: str):
+    def __init__(self, db: MemoryDatabase, connection: str, direction: str = "two_way"):
         self.db = db
         self.connection = connection
+        self.sync_direction = direction
+
+    def direction(self):
+        return self.sync_direction
 
     @property
     def _t(self) -> _Tables:
@@ -251,8 +264,6 @@ class MemoryStore(LinkStore):
 
     def mark_owed(self, job_key):
         for link in self._mine():
-            if link.job_key != job_key or link.state not in ("in_sync", "error", "conflict"):
-                continue
-            if link.state == "conflict" and not link.held and self.job_values(link) is not None:
-                continue  # a deletion under review waits for the reviewer while the job stays here
-            link.state = "pending_push"
+            if link.job_key == job_key and link.state != "pending_push" and owes_push(
+                    link.state, link.held, self.job_values(link) is not None):
+                link.state = "pending_push"

@@ -17,21 +17,22 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from . import pull_plan
 from .errors import (
     InvalidEvent,
     NeedsReauth,
     PreconditionFailed,
     QuotaExhausted,
     SyncError,
-    SyncTokenExpired,
     TransientError,
 )
 from .events import OpKind, RemoteEvent
-from .guard import MassDeletionGuard
+from .guard import MassDeletionGuard, MassDeletionHeld
 from .history import FROM_CALENDAR, TO_CALENDAR, HistoryEntry, diff
 from .mapping import PUSH_ONLY_FIELDS, SYNCED_FIELDS, complete, describe, event_values, from_base, to_base
 from .planner import PushPlan, agreed_values, plan_merge, plan_push
 from .provider import CalendarProvider
+from .pull_plan import PullPlan, plan_pull, read_changes
 from .store import Conflict, LinkRecord, LinkStore
 
 _logger = logging.getLogger(__name__)
@@ -93,9 +94,15 @@ def push(provider: CalendarProvider, store: LinkStore, *, invite_attendees: bool
 
 def _push_batch(provider, store, links, invite, report):
     planned: list[tuple[LinkRecord, PushPlan]] = []
+    direction = store.direction()
     for link in links:
         job = store.job_values(link)
-        plan = plan_push(link, job, invite)
+        plan = plan_push(link, job, invite, direction)
+        if plan.keep:
+            continue
+        if plan.error:
+            _item_failed(store, link, plan.error, "update" if link.event_id else "create", report)
+            continue
         if plan.op is None:
             link.state = plan.settle
             link.last_error = None
@@ -122,15 +129,29 @@ def _push_batch(provider, store, links, invite, report):
             elif isinstance(result.error, CONNECTION_ERRORS):
                 transient = transient or result.error  # stays pending; the job layer decides
             else:
-                link.state = "error"
-                link.last_error = str(result.error)
-                store.save_link(link)
-                report.errors += 1
-                store.note_history(HistoryEntry(link.key, link.job_key, TO_CALENDAR, plan.op.kind.value, "error",
-                                                version=link.version, detail=str(result.error)))
+                _item_failed(store, link, f"the calendar refused it ({result.error})", plan.op.kind.value, report)
     store.commit()
     if transient is not None:
         raise transient
+
+
+def item_error_message(label: str, problem: str) -> str:
+    """The message an ``error`` link carries: which job, what is wrong, what to do."""
+    return (f"{label[:1].upper()}{label[1:]} was not synced: {problem}. Correct the job (or its event) "
+            "and it syncs again; the other jobs are not held up.")
+
+
+def _item_failed(store, link, problem: str, action: str, report) -> None:
+    """One job or event that cannot be synced: its own link goes to ``error``; nothing else stops."""
+    message = item_error_message(store.job_label(link), problem)
+    link.state = "error"
+    link.last_error = message
+    store.save_link(link)
+    if report is not None:
+        report.errors += 1
+    store.note_history(HistoryEntry(link.key, link.job_key, TO_CALENDAR if action != "pull" else FROM_CALENDAR,
+                                    action if action != "pull" else "apply", "error", version=link.version,
+                                    detail=message))
 
 
 def _confirmed(store, link, plan, event: RemoteEvent | None, report):
@@ -191,7 +212,11 @@ def _job_moved_since(store, link, plan) -> bool:
 
 def _replan_after_precondition(provider, store, link, report):
     """Someone changed the event since we planned: fetch it and apply the three-way rules."""
-    remote = provider.get(link.event_id)
+    try:
+        remote = provider.get(link.event_id)
+    except InvalidEvent as exc:
+        _item_failed(store, link, f"its calendar event cannot be read ({exc})", "pull", report)
+        return
     job = store.job_values(link)
     if remote is None or remote.deleted:
         if job is None or not job.schedulable:
@@ -210,86 +235,86 @@ def _replan_after_precondition(provider, store, link, report):
     try:
         values = event_values(remote)
     except InvalidEvent as exc:
-        store.note_invalid(remote.id, str(exc))
         link.version = remote.version
-        store.save_link(link)
+        _item_failed(store, link, f"its calendar event cannot be used ({exc})", "pull", report)
         return
     outcome = _apply_merge(store, link, job, remote, values)
     if outcome == "conflict":
         report.conflicts += 1
+    elif outcome == "error":
+        report.errors += 1
 
 
 # -- pull ------------------------------------------------------------------------------
 def pull(provider: CalendarProvider, store: LinkStore, *, allow_calendar_cancel: bool = False,
          guard: MassDeletionGuard | None = None, full: bool = False) -> PullReport:
-    """Read the calendar's changes since the cursor and apply them; one commit with the new cursor."""
-    guard = guard or MassDeletionGuard()
-    cursor = None if full else store.get_cursor()
-    try:
-        changes = provider.list_changes(cursor)
-    except SyncTokenExpired:
-        _logger.info("sync cursor expired: full resync")
-        changes = provider.list_changes(None)
-    report = PullReport(full=changes.full)
-    events = list(changes.events)
-    if changes.full:
-        events += _vanished(provider, store, {e.id for e in events})
-    for item in changes.invalid:
+    """Read the calendar's changes since the cursor, plan them, execute the plan; one commit with the new cursor."""
+    changes, events = read_changes(provider, store, full)
+    plan = plan_pull(store, changes, events, allow_calendar_cancel=allow_calendar_cancel, guard=guard)
+    return execute_pull(store, plan)
+
+
+def execute_pull(store: LinkStore, plan: PullPlan) -> PullReport:
+    """Do what ``plan`` says; a held plan (mass deletion) applies nothing."""
+    report = PullReport(full=plan.changes.full)
+    for item in plan.changes.invalid:
         store.note_invalid(item.event_id, item.reason)
         report.invalid += 1
-
-    matched = []
-    for remote in events:
-        link = _match(store, remote)
-        if link is None:
-            if _stray_of_tombstone(store, remote):
-                continue  # ours, with no job left: the next push deletes it
+    if plan.held is not None:
+        raise MassDeletionHeld(*plan.held)
+    for action in plan.actions:
+        if action.kind == pull_plan.IGNORE:
             report.ignored += 1
             continue
-        matched.append((link, remote))
-    deletions = [(link, remote) for link, remote in matched
-                 if remote.deleted and link.version != remote.version and not deletion_under_review(link)]
-    if deletions:  # counting every link is not free: only when something would be deleted
-        guard.check(len(deletions), store.count_links())
-
-    for link, remote in matched:
+        if action.kind == pull_plan.BIND_STRAY:
+            _bind_stray(store, action.remote)
+            continue
+        link = _match(store, action.remote)
         report.seen += 1
-        _pull_one(store, link, remote, allow_calendar_cancel, report)
-    store.set_cursor(changes.cursor)
+        _execute_one(store, link, action, report)
+    store.set_cursor(plan.changes.cursor)
     store.commit()
     return report
 
 
-def deletion_under_review(link) -> bool:
-    return link.state == "conflict" and link.base is None and not link.held
+def _execute_one(store, link, action, report):
+    remote, kind = action.remote, action.kind
+    if kind == pull_plan.ECHO:
+        report.echoes += 1
+    elif kind == pull_plan.RETIRE:
+        link.state, link.version, link.base = "tombstone", None, None
+        store.save_link(link)
+    elif kind in (pull_plan.CANCEL, pull_plan.REVIEW):
+        report.deletions += 1
+        job = store.job_values(link)
+        if _remote_deleted(store, link, job, remote, kind == pull_plan.CANCEL, report) == "conflict":
+            report.conflicts += 1
+    elif kind == pull_plan.OWE_DELETE:
+        # the job went away; the push deletes the event (with the version we now know). Nothing is agreed
+        # any more: if a job comes back to this link first, the push writes the job's values
+        link.version, link.base, link.held = remote.version, None, None
+        link.state = "pending_push"
+        store.save_link(link)
+    elif kind == pull_plan.INVALID:
+        link.version = remote.version
+        _item_failed(store, link, action.reason, "pull", None)
+        report.invalid += 1
+    elif kind == pull_plan.MERGE:
+        outcome = _apply_merge(store, link, store.job_values(link), remote, event_values(remote))
+        if outcome == "conflict":
+            report.conflicts += 1
+        elif outcome == "applied":
+            report.applied += 1
+            report.jobs_touched.append(link.job_key)
+        elif outcome == "echo":
+            report.echoes += 1
 
 
-def _vanished(provider, store, listed_ids):
-    """Links whose event a full listing did not show: fetch each by id before calling it deleted."""
-    gone = []
-    for link in store.links():
-        if link.event_id and link.event_id not in listed_ids:
-            remote = provider.get(link.event_id)
-            if remote is None:
-                gone.append(RemoteEvent(id=link.event_id, version="", deleted=True, identity=link.identity))
-            else:
-                gone.append(remote)
-    return gone
+deletion_under_review = pull_plan.deletion_under_review
+find_link = pull_plan.find_link
 
 
-def find_link(store, remote: RemoteEvent) -> LinkRecord | None:
-    """The live link an event belongs to, changing nothing (the dry run uses this too)."""
-    link = store.link_by_identity(remote.identity) if remote.identity else None
-    if link is None:
-        link = store.link_by_event_id(remote.id)
-    if link is None or not link.live:
-        return None  # not ours, or a tombstone: a stale copy never recreates a job
-    if link.event_id is not None and link.event_id != remote.id:
-        return None
-    return link
-
-
-def _stray_of_tombstone(store, remote: RemoteEvent) -> bool:
+def _bind_stray(store, remote: RemoteEvent) -> None:
     """A live event carrying the identity of a tombstone that never learnt its event id.
 
     The create landed but its answer was lost, and the job went away (deleted, cancelled,
@@ -298,18 +323,10 @@ def _stray_of_tombstone(store, remote: RemoteEvent) -> bool:
     soak). Bind it and owe its deletion. Only when the job is not carried here any more:
     the tombstone never brings a job back.
     """
-    if remote.deleted or not remote.identity:
-        return False
     link = store.link_by_identity(remote.identity)
-    if link is None or link.live or link.event_id is not None:
-        return False
-    job = store.job_values(link)
-    if job is not None and job.schedulable:
-        return False
     link.event_id, link.version, link.base, link.held, link.sent = remote.id, remote.version, None, None, None
     link.state = "pending_push"
     store.save_link(link)
-    return True
 
 
 def _match(store, remote: RemoteEvent) -> LinkRecord | None:
@@ -317,43 +334,6 @@ def _match(store, remote: RemoteEvent) -> LinkRecord | None:
     if link is not None and link.event_id is None:
         link.event_id = remote.id  # created before a crash lost our commit: bind it now
     return link
-
-
-def _pull_one(store, link, remote, allow_cancel, report):
-    if remote.version and remote.version == link.version:
-        report.echoes += 1
-        return
-    job = store.job_values(link)
-    if remote.deleted:
-        if job is None or not job.schedulable:
-            link.state, link.version, link.base = "tombstone", None, None
-            store.save_link(link)
-            return
-        report.deletions += 1
-        if _remote_deleted(store, link, job, remote, allow_cancel, report) == "conflict":
-            report.conflicts += 1
-        return
-    if job is None or not job.schedulable:
-        # the job went away; the push deletes the event (with the version we now know). Nothing is agreed
-        # any more: if a job comes back to this link first, the push writes the job's values
-        link.version, link.base, link.held = remote.version, None, None
-        link.state = "pending_push"
-        store.save_link(link)
-        return
-    try:
-        values = event_values(remote)
-    except InvalidEvent as exc:
-        store.note_invalid(remote.id, str(exc))
-        report.invalid += 1
-        return
-    outcome = _apply_merge(store, link, job, remote, values)
-    if outcome == "conflict":
-        report.conflicts += 1
-    elif outcome == "applied":
-        report.applied += 1
-        report.jobs_touched.append(link.job_key)
-    elif outcome == "echo":
-        report.echoes += 1
 
 
 # unconfirmed sends kept per link: one per push whose answer was lost since the last settled sync
@@ -378,26 +358,19 @@ def _with_sent(sent, values: dict) -> list[dict]:
     return [*earlier, values][-MAX_UNCONFIRMED_SENDS:]
 
 
-def _adopt_landed_write(link, values) -> None:
-    """A push whose commit was lost may still have reached the calendar: if the event holds exactly
-    what one of our unconfirmed pushes sent, that is our write, the new base, and not a person's edit."""
-    for candidate in reversed(_sent_list(link.sent)):
-        sent = from_base(candidate)
-        if all(values.get(name) == value for name, value in sent.items()):
-            link.base = candidate
-            break
-    link.sent = None  # either one landed, or the calendar has moved on since (then the old base stands)
-
-
 def _apply_merge(store, link, job, remote, values) -> str:
     # a field the calendar did not send is unchanged there (absent is not empty)
     values = complete(values, from_base(link.base)) or values
-    _adopt_landed_write(link, values)
-    plan = plan_merge(link, job, values, store.field_owners())
+    pull_plan.adopt_landed_write(link, values)
+    plan = plan_merge(link, job, values, store.field_owners(), store.direction())
     link.version = remote.version
+    if plan.error:
+        _item_failed(store, link, f"the calendar's change was not applied: with it, {plan.error}", "pull", None)
+        return "error"
     if plan.pushonly_edits:
-        store.note_pushonly_edit(link, list(plan.pushonly_edits), "The calendar changed " + ", ".join(
-            plan.pushonly_edits) + ", which the job owns; the job's value is restored on the calendar.")
+        store.note_pushonly_edit(link, list(plan.pushonly_edits), "The calendar changed " + "; ".join(
+            f"{name} to {describe(name, values.get(name))}" for name in plan.pushonly_edits)
+            + ", which the job owns; the job's value is restored on the calendar.")
         store.note_history(HistoryEntry(link.key, link.job_key, FROM_CALENDAR, "restore", "done",
                                         version=remote.version,
                                         changes=diff(values, _job_fields(job), sorted(plan.pushonly_edits))))

@@ -5,8 +5,12 @@ Nothing here calls a provider: the user's transaction only records owed work
 commit.
 """
 
-from odoo import _, api, models
-from odoo.exceptions import UserError
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from calsync.owed import owes_push
 
 # fields whose change the calendar must hear about
 SYNC_TRIGGER_FIELDS = {
@@ -28,10 +32,44 @@ class FsmOrder(models.Model):
 
     def write(self, vals):
         self._fieldops_refuse_calendar_owned(vals)
+        if self._fieldops_start_only(vals) and len(self) > 1:
+            # each job keeps its own duration: one write per job
+            for job in self:
+                job.write(dict(vals))
+            return True
+        if self._fieldops_start_only(vals) and self:
+            vals = dict(vals, **self._fieldops_keep_duration(vals["scheduled_date_start"]))
         result = super().write(vals)
         if SYNC_TRIGGER_FIELDS & set(vals):
             self._fieldops_mark_owed()
         return result
+
+    @staticmethod
+    def _fieldops_start_only(vals):
+        return bool(vals.get("scheduled_date_start")) and not {"scheduled_date_end", "scheduled_duration"} & set(vals)
+
+    def _fieldops_keep_duration(self, start):
+        """Only the start is written: the end moves with it, keeping the job's duration (start and end together).
+
+        OCA fieldservice would otherwise set the end equal to the start: a zero-length job and event.
+        """
+        self.ensure_one()
+        if not (self.scheduled_date_start and self.scheduled_date_end):
+            return {}
+        duration = self.scheduled_date_end - self.scheduled_date_start
+        if duration <= timedelta(0):
+            return {}
+        new_start = fields.Datetime.to_datetime(start)
+        return {"scheduled_date_end": new_start + duration, "scheduled_duration": duration.total_seconds() / 3600}
+
+    @api.constrains("scheduled_date_start", "scheduled_date_end")
+    def _fieldops_check_schedule(self):
+        for job in self:
+            if job.scheduled_date_start and job.scheduled_date_end and \
+                    job.scheduled_date_end <= job.scheduled_date_start:
+                raise ValidationError(_(
+                    "Job %(job)s ends at or before its start: set a scheduled end after the scheduled start "
+                    "(%(start)s).", job=job.display_name, start=job.scheduled_date_start))
 
     def unlink(self):
         links = self.env["fieldops.calendar.link"].sudo().search(
@@ -91,8 +129,8 @@ class FsmOrder(models.Model):
             # live links: owed a push (an update, or a delete when the job left this calendar); a field
             # conflict still lets the other fields flow, a deletion under review waits for its reviewer
             # unless the job left this calendar
-            owed = live.filtered(lambda link, carried=carried: link.id != source_link and (
-                link.state != "conflict" or link.held_json or link.job_id not in carried))
+            owed = live.filtered(lambda link, carried=carried: owes_push(
+                link.state, link.held_json, link.job_id in carried, link.id == source_link))
             if owed:
                 owed.write({"state": "pending_push"})
                 touched |= connection
@@ -101,4 +139,17 @@ class FsmOrder(models.Model):
                 link.state == "conflict" or link.held_json))
             if conflicted:
                 conflicted._fieldops_job_changed_during_conflict()
+        self._fieldops_mark_unsent(source_link)
         touched._enqueue_push()
+
+    def _fieldops_mark_unsent(self, source_link):
+        """On a calendar-to-jobs-only connection a job's edit stays in Odoo: its link is marked owed (not sent).
+
+        Nothing is enqueued (such a connection never writes its calendar); the engine's pull opens a
+        conflict if the calendar later changes the same field.
+        """
+        links = self.env["fieldops.calendar.link"].sudo().search([
+            ("job_id", "in", self.ids), ("state", "in", ("in_sync", "error")), ("event_id", "!=", False),
+            ("connection_id.direction", "=", "pull_only"), ("id", "!=", source_link or 0)])
+        if links:
+            links.write({"state": "pending_push"})

@@ -15,6 +15,7 @@ from . import test_sync_preview
 from . import test_field_ownership
 from . import test_dispatcher_health
 from . import test_security
+from . import test_sync_rules
 from . import test_webhook_abuse
 from . import test_retention
 from . import test_readiness

@@ -87,6 +87,13 @@ class OdooLinkStore(LinkStore):
     def field_owners(self):
         return self.connection._field_owners()
 
+    def direction(self):
+        return self.connection.direction or "two_way"
+
+    def job_label(self, record):
+        job = self.Link.browse(record.key).job_id
+        return _("job %s", job.display_name) if job else _("a job no longer here")
+
     def count_links(self):
         return self.Link.search_count(self._domain(("state", "!=", "tombstone")))
 

@@ -2,6 +2,7 @@
 
 from odoo import _, api, fields, models
 
+from calsync.guard import MassDeletionGuard
 from calsync.preview import preview
 
 from ..tools.link_store import OdooLinkStore
@@ -15,6 +16,9 @@ ACTIONS = [
     ("conflict", "Open a conflict for review"),
     ("review", "Review a calendar deletion"),
     ("restore", "Restore a job-only field on the calendar"),
+    ("cancel", "Cancel the job (the calendar deleted its event)"),
+    ("error", "Not synced: the job needs a fix"),
+    ("hold", "Held: too many calendar deletions at once"),
 ]
 FIELD_LABELS = {"start": "Start", "end": "End", "notes": "Notes", "title": "Title", "location": "Location",
                 "deleted": "Event deleted"}
@@ -54,7 +58,9 @@ class CalendarSyncPreview(models.TransientModel):
         """Plan with the real sync's rules, through the provider's read calls only."""
         connection.check_access("read")
         store = OdooLinkStore(connection)
-        rows = preview(connection._make_client(), store, full=full)
+        guard = MassDeletionGuard(ratio=connection.mass_deletion_ratio)
+        rows = preview(connection._make_client(), store, full=full,
+                       allow_calendar_cancel=connection.allow_calendar_cancel, guard=guard)
         links = self.env["fieldops.calendar.link"].sudo().browse([row.link_key for row in rows])
         jobs = {link.id: link.job_id.id for link in links}
         return self.create({
