@@ -15,7 +15,7 @@ from google.auth.transport.requests import Request as AuthRequest
 from google.oauth2.credentials import Credentials
 
 from calsync import sync
-from calsync.errors import ProviderError, SyncTokenExpired
+from calsync.errors import ProviderError, SyncTokenExpired, TransientError
 from calsync.store import MemoryDatabase
 from tests.engine_fixtures import make_job
 from tests.provider_contract import job_event, new_identity
@@ -423,3 +423,26 @@ def test_watch_and_calendar_list_parameters_are_checked_too(provider, config):
     assert caught.value.status == 400
     answer = _raw(provider, config, "GET", "/users/me/calendarList", params={"maxResults": "-1"})
     assert answer.status_code == 400
+
+
+def test_an_id_only_cancellation_reaches_a_link_whose_create_answer_was_lost(provider, backdoor, emulator):
+    """The create landed, its answer was lost, then a person deleted the event: the incremental list shows only
+    its id. Our events' ids are their identities, so the deletion still reaches the link, and the next push
+    must not bring the event back."""
+    db = MemoryDatabase()
+    store = db.store("google")
+    db.data.jobs[1] = make_job(1)
+    db.data.carried_by[1] = "google"
+    link = store.new_link(1, new_identity())
+    db.commit()
+    sync.pull(provider, store)  # a cursor from before the create
+    emulator.inject_fault("apply_then_fail", path_contains="/events", count=20)
+    with pytest.raises(TransientError):
+        sync.push(provider, store)
+    emulator.faults.clear()
+    assert backdoor.live_count() == 1 and store.links()[0].event_id is None
+    backdoor.person_delete(link.identity)
+    sync.pull(provider, store)
+    sync.push(provider, store)
+    assert backdoor.live_count() == 0, "a person's deletion was undone"
+    assert store.conflict_of(link.key).deletion
