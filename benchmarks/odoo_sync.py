@@ -33,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from devtools import odoo_env  # noqa: E402
+from devtools import odoo_env, product  # noqa: E402
 from devtools.pgcluster import PgCluster, free_port  # noqa: E402
 
 DB = "fieldops_bench"
@@ -62,16 +62,9 @@ class Bench:
         oca = odoo_env.prepare(self.odoo, log=say)
         self.cluster.start()
         self.info_path = os.path.join(self.home, "sandbox.json")
-        log = open(os.path.join(self.home, "sandbox.log"), "w")  # noqa: SIM115 (lives as long as the run)
-        self.procs.append(subprocess.Popen(
-            [self.odoo.python, "-m", "calsync.sandbox", "--allow-http-loopback",  # Odoo receives webhooks on http://127.0.0.1
-             "--info-file", self.info_path, "--no-seed"],
-            stdout=log, stderr=subprocess.STDOUT, env=odoo_env.process_env()))
-        deadline = time.monotonic() + 30
-        while not os.path.exists(self.info_path) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        with open(self.info_path) as handle:
-            self.sandbox = json.load(handle)
+        sandbox, self.sandbox = product.start_sandbox(self.odoo, self.info_path,
+                                                      os.path.join(self.home, "sandbox.log"), "--no-seed")
+        self.procs.append(sandbox)
         self.config = os.path.join(self.home, "odoo.conf")
         odoo_env.write_config(self.config, self.odoo, oca, self.cluster, data_dir=os.path.join(self.home, "data"),
                               http_port=self.port, extra={
@@ -86,12 +79,7 @@ class Bench:
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def stop(self):
-        for proc in reversed(self.procs):
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        product.stop(self.procs)
         self.cluster.stop()
 
     def control(self, action, payload=None):
@@ -131,18 +119,9 @@ class Bench:
     # -- 2. webhook acknowledgements -----------------------------------------------------------------
     def serve(self):
         say(f"starting the Odoo server ({self.args.workers or 'threaded, no'} workers) with queue_job's runner")
-        log = open(os.path.join(self.home, "odoo.log"), "w")  # noqa: SIM115
-        self.procs.append(subprocess.Popen([*self.odoo.odoo_bin, "-c", self.config, "-d", DB],
-                                           stdout=log, stderr=subprocess.STDOUT, env=odoo_env.process_env()))
-        import requests
-
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"http://127.0.0.1:{self.port}/web/health", timeout=2).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.3)
+        odoo_log = os.path.join(self.home, "odoo.log")
+        self.procs.append(product.start_odoo(self.odoo, self.config, DB, odoo_log))
+        product.wait_ready(f"http://127.0.0.1:{self.port}", self.procs[-1], log_path=odoo_log)
         # the connection's channel opens through the job queued at connect, run by the runner
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:

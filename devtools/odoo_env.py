@@ -10,6 +10,7 @@ the OCA addons (wheels, ``--no-deps``) into a directory of our own.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -18,6 +19,8 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
+
+from devtools import tools
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUN_DIR = os.path.join(ROOT, ".run")
@@ -28,6 +31,10 @@ OCA_ADDONS = ("odoo-addon-fieldservice>=18.0.5.9,<18.1", "odoo-addon-base_territ
 # queue_job 18.0.1.7.1 and later use @api.private, which the original 18.0 release lacks
 QUEUE_JOB_OLD_ODOO = "odoo-addon-queue_job==18.0.1.7.0"
 QUEUE_JOB_NEW_ODOO = "odoo-addon-queue_job>=18.0.1.7.0,<18.1"
+
+# what the test command drives Odoo with: tours talk to Chromium over a websocket; the Odoo suite also runs
+# under pytest-odoo (2.x supports Odoo 15 and later, 18 included; it needs pytest 8)
+TEST_TOOLS = ("websocket-client", "pytest-odoo>=2.3,<3")
 
 _PROBE = (
     "import json, os, odoo, odoo.release as r, odoo.api as a;"
@@ -93,6 +100,8 @@ def find_odoo() -> tuple[OdooInstall | None, str]:
         elif found.version[0] != 18:
             tried.append(f"{python} (Odoo {found.version[0]}, not 18)")
         else:
+            global _odoo_bin_dir  # one Odoo per process; process_env() needs its directory
+            _odoo_bin_dir = os.path.dirname(python)
             return found, ""
     return None, "Odoo 18 not found: tried " + "; ".join(tried) + \
         " (set FIELDOPS_ODOO_HOME or FIELDOPS_ODOO_PYTHON, see README)"
@@ -133,14 +142,25 @@ def _stamp_write(name: str, content: str) -> None:
         handle.write(hashlib.sha256(content.encode()).hexdigest())
 
 
+# the directory of the Python that find_odoo() chose, put first on PATH by process_env()
+_odoo_bin_dir: str | None = None
+
+
 def process_env(**extra: str) -> dict:
     """Environment of every process of ours that runs Odoo or the engine on Odoo's Python.
 
     ``calsync`` comes from this checkout first: another checkout (a CI clone) may have
-    installed its own copy into the shared Odoo Python since.
+    installed its own copy into the shared Odoo Python since. The directory of Odoo's Python
+    comes first on PATH: when Odoo restarts itself (a worker past ``limit_time_real``, a module
+    update) it re-executes ``sys.executable`` with ``argv[0]`` set to the bare name ``python``,
+    and Python then finds its prefix through PATH; without this it would come back up outside
+    the virtualenv (``No module named 'babel'``).
     """
     path = [ROOT, *filter(None, [os.environ.get("PYTHONPATH")])]
-    return {**os.environ, "TZ": "UTC", "PYTHONPATH": os.pathsep.join(path), **extra}
+    search = [_odoo_bin_dir] if _odoo_bin_dir else []
+    search += [p for p in os.environ.get("PATH", os.defpath).split(os.pathsep) if p and p != _odoo_bin_dir]
+    return {**os.environ, "TZ": "UTC", "PYTHONPATH": os.pathsep.join(path), "PATH": os.pathsep.join(search),
+            **extra}
 
 
 def _engine_importable(odoo: OdooInstall) -> bool:
@@ -158,10 +178,10 @@ def prepare(odoo: OdooInstall, log=print) -> str:
     """
     constraints = ["-c", odoo.requirements] if odoo.requirements else []
     pyproject = read_text(os.path.join(ROOT, "pyproject.toml"))
-    key = json.dumps([odoo.python, ROOT, pyproject])
+    key = json.dumps([odoo.python, ROOT, pyproject, *TEST_TOOLS])
     if not _stamp_ok("odoo-python", key) or not _engine_importable(odoo):
         log(f"installing calsync and its dependencies into {odoo.python} under Odoo's pins")
-        _pip(odoo, *constraints, "-e", ROOT, "websocket-client")
+        _pip(odoo, *constraints, "-e", ROOT, *TEST_TOOLS)
         _stamp_write("odoo-python", key)
     oca_dir = os.path.join(RUN_DIR, "oca-addons")
     queue_job = QUEUE_JOB_NEW_ODOO if odoo.has_private else QUEUE_JOB_OLD_ODOO
@@ -179,6 +199,9 @@ def write_config(path: str, odoo: OdooInstall, oca_addons: str, pg, *, data_dir:
     addons = [*odoo.addons_paths(), oca_addons, ROOT]
     values = {
         "addons_path": ",".join(addons),
+        # Odoo finds pg_dump/psql through pg_path and the tours' browser through PATH and bin_path,
+        # never only through the caller's PATH (which may be minimal)
+        "pg_path": pg.bin,
         "db_host": "127.0.0.1",
         "db_port": str(pg.port),
         "db_user": "fieldops",
@@ -190,11 +213,33 @@ def write_config(path: str, odoo: OdooInstall, oca_addons: str, pg, *, data_dir:
         "list_db": "False",
         "admin_passwd": "fieldops-local-admin",
     }
+    browser_dir = _browser_dir()
+    if browser_dir:
+        values["bin_path"] = browser_dir
     values.update(extra or {})
     lines = ["[options]"] + [f"{k} = {v}" for k, v in values.items()]
     lines += ["", "[queue_job]", "channels = root:2,root.fieldops_calendar:2", ""]
-    with open(path, "w") as handle:
+    # the file may hold secrets (the admin password, a key passed in extra): its owner's only
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an older file of ours may have been created 0644
+    with os.fdopen(fd, "w") as handle:
         handle.write("\n".join(lines))
+
+
+def _browser_dir() -> str | None:
+    """A directory in which Odoo's tour runner (it looks for ``chromium`` by name) finds our Chromium."""
+    try:
+        chromium = tools.chromium()
+    except tools.ToolMissing:
+        return None
+    link_dir = os.path.join(RUN_DIR, "bin")
+    os.makedirs(link_dir, exist_ok=True)
+    link = os.path.join(link_dir, "chromium")
+    if os.path.realpath(link) != os.path.realpath(chromium):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(link)
+        os.symlink(chromium, link)
+    return link_dir
 
 
 def run_under_odoo_python(odoo: OdooInstall, script: str, argv) -> None:

@@ -8,7 +8,6 @@ a login role of its own.
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
 import pwd
 import shutil
@@ -16,6 +15,8 @@ import socket
 import subprocess
 import tempfile
 import time
+
+from devtools import tools
 
 ROLE = "fieldops"
 
@@ -27,16 +28,8 @@ def free_port() -> int:
 
 
 def find_pg_bin() -> str:
-    """The directory of the PostgreSQL server binaries (PG_BIN, or the newest under /usr/lib/postgresql)."""
-    explicit = os.environ.get("PG_BIN")
-    candidates = [explicit] if explicit else sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
-    for path in candidates:
-        if path and os.path.exists(os.path.join(path, "initdb")):
-            return path
-    found = shutil.which("initdb")
-    if found:
-        return os.path.dirname(found)
-    raise RuntimeError("PostgreSQL server binaries not found: install postgresql or set PG_BIN")
+    """The directory of the PostgreSQL server binaries (see :func:`devtools.tools.pg_bin`)."""
+    return tools.pg_bin()
 
 
 class PgCluster:
@@ -49,12 +42,13 @@ class PgCluster:
         self.port = port or free_port()
         self.bin = find_pg_bin()
         self.as_postgres = os.geteuid() == 0
+        self.runuser = tools.runuser() if self.as_postgres else None
         self.started = False
 
     # -- helpers -----------------------------------------------------------
     def _cmd(self, *args: str) -> list[str]:
         if self.as_postgres:
-            return ["runuser", "-u", "postgres", "--", *args]
+            return [self.runuser, "-u", "postgres", "--", *args]
         return list(args)
 
     def _run(self, *args: str, quiet=True) -> None:
@@ -66,8 +60,8 @@ class PgCluster:
         os.makedirs(self.directory, exist_ok=True)
         if self.as_postgres:
             pw = pwd.getpwnam("postgres")
-            os.chmod(self.directory, 0o755)
             os.chown(self.directory, pw.pw_uid, pw.pw_gid)
+            os.chmod(self.directory, 0o700)  # its log and data are postgres's only (root reads them anyway)
             # every parent must be traversable by the postgres user
             parent = os.path.dirname(os.path.abspath(self.directory))
             while parent not in ("/", ""):

@@ -2,24 +2,23 @@
 
 Everything listens on loopback only. State (database, filestore, sandbox
 calendars, encryption key) is kept in ``.run/product/`` between runs;
-``bin/run --reset`` starts from scratch.
+``bin/run --reset`` starts from scratch. Every file it writes is its owner's only
+(umask 077), and the encryption key reaches Odoo through the environment
+(``FIELDOPS_CALENDAR_SYNC_KEY``), never through ``odoo.conf``.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
-import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
-import urllib.request
 
-from devtools import odoo_env
+from devtools import odoo_env, product
 from devtools.pgcluster import PgCluster
 
 ADDON = "fieldops_calendar_sync"
@@ -38,30 +37,34 @@ def persistent_secret(path: str) -> str:
     return odoo_env.read_text(path).strip()
 
 
-def wait_for(path: str, proc: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not os.path.exists(path):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("the sandbox providers did not start (see .run/product/sandbox.log)")
-        time.sleep(0.2)
+def owner_only(home: str) -> None:
+    """Take group and other permissions off what an earlier run (before umask 077) left readable.
 
-
-def wait_until_answers(url: str, proc: subprocess.Popen, timeout: float = 120) -> bool:
-    """Ask ``url`` once a second until it answers 200 (True), or the process ends or time runs out (False)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
-        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310 (loopback)
-            if answer.status == 200:  # until it listens, urlopen raises (connection refused)
-                return True
-        time.sleep(1)
-    return False
+    Directories keep their search bit for others: PostgreSQL runs as its own user when we are root
+    and must traverse to its data (devtools.pgcluster adds that bit where it is missing).
+    """
+    for top, dirs, files in os.walk(home):
+        for name in dirs:
+            path = os.path.join(top, name)
+            if not os.path.islink(path):
+                os.chmod(path, os.stat(path).st_mode & 0o7711)
+        for name in files:
+            path = os.path.join(top, name)
+            if not os.path.islink(path):
+                os.chmod(path, os.stat(path).st_mode & 0o7700)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="bin/run", description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("FIELDOPS_HTTP_PORT", 8069)))
     parser.add_argument("--reset", action="store_true", help="drop the demo database and sandbox state first")
+    parser.add_argument("--home", default=os.path.join(odoo_env.RUN_DIR, "product"),
+                        help="where the state is kept (default .run/product)")
+    parser.add_argument("--limit-time-real", type=int, default=None,
+                        help="Odoo's limit on one request's wall time in seconds, after which it restarts itself "
+                             "(Odoo's default: 120)")
     args = parser.parse_args(argv)
+    os.umask(0o077)  # the key, the config, the sessions and the sandbox's tokens: readable by us only
 
     odoo, why = odoo_env.find_odoo()
     if odoo is None:
@@ -69,10 +72,11 @@ def main(argv=None) -> int:
         say("The run command needs Odoo 18.0 (its source and a Python that can import it) and the")
         say("PostgreSQL 15 server binaries; README.md, 'Running the product', says how to provide them.")
         return 2
-    home = os.path.join(odoo_env.RUN_DIR, "product")
+    home = os.path.abspath(args.home)
     if args.reset and os.path.isdir(home):
         shutil.rmtree(home)
     os.makedirs(home, exist_ok=True)
+    owner_only(home)
     oca = odoo_env.prepare(odoo, log=say)
     procs: list[subprocess.Popen] = []
     cluster = PgCluster(directory=os.path.join(home, "pg"))
@@ -86,31 +90,25 @@ def main(argv=None) -> int:
         cluster.start()
         say(f"private PostgreSQL on 127.0.0.1:{cluster.port}")
         info_file = os.path.join(home, "sandbox.json")
-        if os.path.exists(info_file):
-            os.remove(info_file)
-        sandbox_log = open(os.path.join(home, "sandbox.log"), "a")  # noqa: SIM115 (lives as long as the run)
-        procs.append(subprocess.Popen(
-            [odoo.python, "-m", "calsync.sandbox",
-             # the real APIs want https callbacks; the product serves its webhooks on http://127.0.0.1
-             "--allow-http-loopback", "--state-dir", os.path.join(home, "sandbox"),
-             "--info-file", info_file], stdout=sandbox_log, stderr=subprocess.STDOUT,
-            env=odoo_env.process_env()))
-        wait_for(info_file, procs[-1])
-        with open(info_file) as handle:
-            info = json.load(handle)
+        sandbox, info = product.start_sandbox(odoo, info_file, os.path.join(home, "sandbox.log"),
+                                              "--state-dir", os.path.join(home, "sandbox"))
+        procs.append(sandbox)
         say(f"sandbox Google Calendar at {info['google']['base_url']}, "
             f"Microsoft 365 at {info['microsoft']['base_url']}")
         config = os.path.join(home, "odoo.conf")
+        limits = {"limit_time_real": str(args.limit_time_real)} if args.limit_time_real else {}
         odoo_env.write_config(
             config, odoo, oca, cluster, data_dir=os.path.join(home, "data"), http_port=args.port,
             extra={
-                "fieldops_calendar_sync_key": persistent_secret(os.path.join(home, "encryption.key")),
                 "fieldops_calendar_sync_sandbox": info_file,
                 "dbfilter": f"^{DB}$",
                 "proxy_mode": "False",
                 "workers": "0",
+                **limits,
             })
-        env = odoo_env.process_env()
+        # the key by environment: the process's environment is readable by its owner only (/proc/PID/environ)
+        env = odoo_env.process_env(
+            FIELDOPS_CALENDAR_SYNC_KEY=persistent_secret(os.path.join(home, "encryption.key")))
         if not cluster.database_exists(DB):
             say("creating the demo database (Odoo, fieldservice, queue_job and the addon with demo data)")
             subprocess.run([*odoo.odoo_bin, "-c", config, "-d", DB, "-i", ADDON, "--stop-after-init",
@@ -119,14 +117,12 @@ def main(argv=None) -> int:
             say("updating the addon in the existing demo database")
             subprocess.run([*odoo.odoo_bin, "-c", config, "-d", DB, "-u", ADDON, "--stop-after-init",
                             "--log-level", "warn"], check=True, env=env)
-        procs.append(subprocess.Popen([*odoo.odoo_bin, "-c", config, "-d", DB, "--log-level", "info",
-                                       "--logfile", os.path.join(home, "odoo.log")], env=env))
+        odoo_log = os.path.join(home, "odoo.log")
+        procs.append(product.start_odoo(odoo, config, DB, odoo_log, "--log-level", "info", env=env))
         url = f"http://127.0.0.1:{args.port}"
-        say(f"Odoo is starting at {url}/web/login  (log: .run/product/odoo.log)")
-        # one request at a time until it answers: Odoo builds its table of static paths on the first requests,
-        # and on CPython 3.11 two threads building it at once can fail (see tests/common.py, warm_up_http)
-        if wait_until_answers(f"{url}/web/health", procs[-1]):
-            say(f"Odoo is ready at {url}/web/login")
+        say(f"Odoo is starting at {url}/web/login  (log: {odoo_log})")
+        product.wait_ready(url, procs[-1], log_path=odoo_log)
+        say(f"Odoo is ready at {url}/web/login")
         say("demo logins: admin / admin (administrator, company 'YourCompany');")
         say("             dispatcher / dispatcher (dispatcher and conflict reviewer);")
         say("             northwind / northwind (user of the second company, 'Northwind Field Services')")
@@ -135,18 +131,14 @@ def main(argv=None) -> int:
             time.sleep(0.5)
         say("a process exited; stopping")
         return 1
+    except product.NotReady as exc:
+        say(str(exc))
+        return 1
     except KeyboardInterrupt:
         say("stopping")
         return 0
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        product.stop(procs)
         cluster.stop()
 
 

@@ -22,6 +22,7 @@ import time
 import requests
 import websocket
 
+from devtools import tools
 from devtools.pgcluster import free_port
 
 OPEN_WIZARD = """
@@ -104,7 +105,7 @@ def main(argv=None):
     sid = session.cookies.get("session_id")
     port = free_port()
     profile = tempfile.mkdtemp(prefix="fieldops-chrome-")
-    chrome = subprocess.Popen([shutil.which("chromium") or "/usr/bin/chromium", "--headless=new", "--no-sandbox",
+    chrome = subprocess.Popen([tools.chromium(), "--headless=new", "--no-sandbox",
                                "--disable-gpu", f"--remote-debugging-port={port}", f"--user-data-dir={profile}",
                                "--window-size=1600,700", "about:blank"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -1,17 +1,21 @@
 """The test command: the engine suite (pinned and current), then the Odoo suite on real Odoo 18.
 
 Usage: ``bin/test [--require-odoo] [--engine-only | --odoo-only] [--pinned-only]
-[--odoo-tags TAGS] [--commit-tags TAGS] [--bridge-tags TAGS] [--no-security] [-- pytest args]``.
+[--odoo-tags TAGS] [--commit-tags TAGS] [--bridge-tags TAGS] [--no-security] [--no-run-check]
+[--no-wheels] [--pytest-odoo auto|yes|no] [-- pytest args]``, or
+``bin/test --live google|microsoft`` for the live contract run against a real test account.
 ``FIELDOPS_REQUIRE_ODOO=1`` is the same as ``--require-odoo``: a missing Odoo then fails instead of being
 reported as skipped. The recurring-orders bridge is tested in a database of its own (``--bridge-tags none``
 skips it), so the addon's own pass runs without fieldservice_recurring installed. Where Odoo is found, the
-security suite (``devtools/security_suite.py``) runs after the Odoo passes.
+security suite (``devtools/security_suite.py``) runs after the Odoo passes, then the check of the run
+command (``devtools/run_command_check.py``) and of the wheels (``devtools/wheel_check.py``).
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import os
 import re
 import shutil
@@ -22,7 +26,7 @@ import tempfile
 import time
 import xml.etree.ElementTree as ET
 
-from devtools import engine_env, odoo_env
+from devtools import engine_env, odoo_env, quality_gates, tools
 from devtools.pgcluster import PgCluster, free_port
 
 ROOT = odoo_env.ROOT
@@ -64,6 +68,7 @@ def run_engine(tally, venv_dir, pinned, pytest_args):
     if pinned:
         lint = subprocess.run([python, "-m", "ruff", "check", "."], cwd=ROOT)
         tally.add("ruff", 1 if lint.returncode == 0 else 0, 0 if lint.returncode == 0 else 1)
+        quality_gates.run_code_gates(tally, log=say)
     os.makedirs(RUN_DIR, exist_ok=True)
     report = os.path.join(RUN_DIR, f"junit-{'pinned' if pinned else 'current'}.xml")
     if os.path.exists(report):
@@ -83,18 +88,22 @@ def run_engine(tally, venv_dir, pinned, pytest_args):
 
 
 def ensure_browser():
-    """Browser tours need Chromium; without it Odoo would skip them silently, so insist."""
-    if shutil.which("chromium") or os.path.exists("/usr/bin/chromium"):
-        return None
-    if os.geteuid() == 0 and shutil.which("apt-get"):
+    """Browser tours need Chromium; without it Odoo would skip them silently, so insist.
+
+    Returns (chromium's path, None) or (None, what is missing).
+    """
+    with contextlib.suppress(tools.ToolMissing):
+        return tools.chromium(), None
+    apt_get = "/usr/bin/apt-get"
+    if os.geteuid() == 0 and os.path.exists(apt_get) and not os.environ.get("FIELDOPS_CHROMIUM"):
         say("installing Debian's chromium for the browser tours")
-        subprocess.run(["apt-get", "update", "-q"], check=False, stdout=subprocess.DEVNULL)
-        done = subprocess.run(["apt-get", "install", "-y", "-q", "chromium"],
-                              env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-                              stdout=subprocess.DEVNULL)
-        if done.returncode == 0:
-            return None
-    return "Debian's chromium is required for the browser tours (apt-get install chromium)"
+        subprocess.run([apt_get, "update", "-q"], check=False, stdout=subprocess.DEVNULL)
+        subprocess.run([apt_get, "install", "-y", "-q", "chromium"],
+                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}, stdout=subprocess.DEVNULL)
+    try:
+        return tools.chromium(), None
+    except tools.ToolMissing as missing:
+        return None, f"the browser tours need Chromium: {missing}"
 
 
 # problems outside any test (install, demo data, registry) that must fail the suite too
@@ -172,7 +181,37 @@ def run_addon_passes(odoo, config, cluster, tally, tags, commit_tags):
               note=f"({time.monotonic() - started:.0f} s)")
 
 
-def run_odoo(tally, require, tags, commit_tags=COMMIT_TAGS, bridge_tags=f"/{BRIDGE}"):
+def pytest_odoo_pass(odoo, config, tally, db):
+    """The addon's suite again under pytest-odoo, HTTP server on, against the database odoo-bin installed.
+
+    pytest-odoo runs every test on an installed database (its README says it does not replace
+    ``--test-enable`` in CI, so the odoo-bin pass stays). devtools.pytest_odoo_gate keeps Odoo's
+    ``-standard`` rule and fails the run when an HttpCase test or a tour is skipped.
+    """
+    started = time.monotonic()
+    report = os.path.join(RUN_DIR, "junit-pytest-odoo.xml")
+    log_path = os.path.join(RUN_DIR, "odoo-test-pytest.log")
+    if os.path.exists(report):
+        os.remove(report)
+    say("the addon's suite under pytest-odoo, HttpCase tests and tours included "
+        f"(log: {os.path.relpath(log_path, ROOT)})")
+    cmd = [odoo.python, "-m", "pytest", "-q", "-p", "devtools.pytest_odoo_gate", "--odoo-config", config,
+           "--odoo-database", db, "--odoo-http", "--odoo-extra", "test-enable", "--odoo-log-level", "warn",
+           f"--junitxml={report}",
+           "-o", "addopts=-p no:cacheprovider", f"{ADDON}/tests"]
+    with open(log_path, "w") as log:
+        result = subprocess.run(cmd, cwd=ROOT, env=odoo_env.process_env(), stdout=log, stderr=subprocess.STDOUT)
+    with open(log_path) as log:
+        tail = log.read().splitlines()[-25:]
+    if result.returncode != 0:
+        print("\n".join(tail), flush=True)
+    passed, failed, skipped = junit_counts(report) if os.path.exists(report) else (0, 0, 0)
+    if result.returncode != 0 and failed == 0:
+        failed = 1
+    tally.add("odoo suite under pytest-odoo", passed, failed, skipped, note=f"({time.monotonic() - started:.0f} s)")
+
+
+def run_odoo(tally, require, tags, commit_tags=COMMIT_TAGS, bridge_tags=f"/{BRIDGE}", pytest_odoo=True):
     odoo, why = odoo_env.find_odoo()
     if odoo is None:
         line = f"Odoo suite: SKIPPED — {why}"
@@ -183,12 +222,13 @@ def run_odoo(tally, require, tags, commit_tags=COMMIT_TAGS, bridge_tags=f"/{BRID
             tally.lines.append("  " + line)
         return
     say(f"Odoo suite: Odoo {'.'.join(map(str, odoo.version))} at {odoo.src} ({odoo.python})")
-    problem = ensure_browser()
+    _chromium, problem = ensure_browser()
     if problem:
         say(f"Odoo suite: FAILED — {problem}")
         tally.add("odoo suite", 0, 1, note=f"({problem})")
         return
     oca = odoo_env.prepare(odoo, log=say)
+    quality_gates.run_manifestoo(tally, [*odoo.addons_paths(), oca], log=say)
     workdir = tempfile.mkdtemp(prefix="fieldops-odoo-test-")
     cluster = PgCluster()
     try:
@@ -201,6 +241,8 @@ def run_odoo(tally, require, tags, commit_tags=COMMIT_TAGS, bridge_tags=f"/{BRID
                               extra={"fieldops_calendar_sync_key": key, "workers": "0"})
         if tags and tags != "none":
             run_addon_passes(odoo, config, cluster, tally, tags, commit_tags)
+            if pytest_odoo:
+                pytest_odoo_pass(odoo, config, tally, "fieldops_test")
         if bridge_tags and bridge_tags != "none":
             started = time.monotonic()
             say(f"installing {BRIDGE} (with fieldservice_recurring) in a database of its own and running its "
@@ -242,6 +284,57 @@ def run_security(tally, require):
     tally.add("security suite", passed, failed, note=f"({time.monotonic() - started:.0f} s)")
 
 
+def run_check_pass(tally, require, label, module, what):
+    """A check of ours from outside (``python -m module``) that ends with ``LABEL: N passed, N failed``."""
+    odoo, why = odoo_env.find_odoo()
+    if odoo is None:
+        if require:
+            tally.add(label, 0, 1, note="(required but Odoo 18 is missing)")
+        else:
+            tally.lines.append(f"  {label}: SKIPPED — {why}")
+        return
+    started = time.monotonic()
+    log_path = os.path.join(RUN_DIR, f"{module.rsplit('.', 1)[-1]}.log")
+    say(f"{label}: {what} (log: {os.path.relpath(log_path, ROOT)})")
+    with open(log_path, "w") as log:
+        result = subprocess.run([sys.executable, "-m", module], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    with open(log_path) as log:
+        text = log.read()
+    for line in re.findall(r"^\[[a-z-]+\] FAIL: .*$", text, flags=re.M):
+        say(line)
+    totals = re.findall(rf"^{re.escape(label)}: (\d+) passed, (\d+) failed$", text, flags=re.M)
+    passed, failed = (int(totals[-1][0]), int(totals[-1][1])) if totals else (0, 0)
+    if result.returncode != 0 and failed == 0:
+        failed = 1
+    tally.add(label, passed, failed, note=f"({time.monotonic() - started:.0f} s)")
+
+
+def run_live(tally, provider, pytest_args):
+    """The provider contract against a real test account (``bin/test --live google|microsoft``)."""
+    from tests.live import variables
+
+    label = f"live contract run ({provider})"
+    reason = variables.skip_reason(provider)
+    if reason:
+        say(reason)
+        tally.add(label, 0, 0, 1, note="(no test account configured)")
+        return
+    python = engine_env.ensure_venv(os.path.join(ROOT, ".venv"), True, log=say)
+    os.makedirs(RUN_DIR, exist_ok=True)
+    report = os.path.join(RUN_DIR, f"junit-live-{provider}.xml")
+    if os.path.exists(report):
+        os.remove(report)
+    say(f"{label}: the contract, batch, series and token checks against the real API; "
+        "it deletes every event it made, also after a failure")
+    result = subprocess.run([python, "-m", "pytest", "-q", "-rs", f"tests/live/test_live_{provider}.py",
+                             f"--junitxml={report}", *pytest_args], cwd=ROOT,
+                            env={**os.environ, variables.RUN_SWITCH: "1"})
+    passed, failed, skipped = junit_counts(report) if os.path.exists(report) else (0, 1, 0)
+    if result.returncode not in (0, 5) and failed == 0:
+        failed = 1
+    tally.add(label, passed, failed, skipped)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="bin/test", description=__doc__)
     parser.add_argument("--require-odoo", action="store_true",
@@ -255,6 +348,14 @@ def main(argv=None):
     parser.add_argument("--bridge-tags", default=f"/{BRIDGE}",
                         help=f"test tags of the {BRIDGE} pass, in a database of its own ('none' skips it)")
     parser.add_argument("--no-security", action="store_true", help="skip the security suite")
+    parser.add_argument("--pytest-odoo", choices=("auto", "yes", "no"), default="auto",
+                        help="run the addon's suite under pytest-odoo too (auto: when --odoo-tags is left at its "
+                             "default, so a run of one class stays one pass)")
+    parser.add_argument("--no-wheels", action="store_true", help="skip the wheel check (devtools/wheel_check.py)")
+    parser.add_argument("--no-run-check", action="store_true",
+                        help="skip the check of the run command (owner-only files, a restart of Odoo survived)")
+    parser.add_argument("--live", choices=("google", "microsoft"),
+                        help="only the live contract run against a real test account (README: Live contract run)")
     parser.add_argument("pytest_args", nargs="*")
     args = parser.parse_args(argv)
 
@@ -264,14 +365,23 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, interrupted)
     tally = Tally()
     try:
-        if not args.odoo_only:
+        if args.live:
+            run_live(tally, args.live, args.pytest_args)
+        elif not args.odoo_only:
             run_engine(tally, ".venv", True, args.pytest_args)
             if not args.pinned_only:
                 run_engine(tally, ".venv-current", False, args.pytest_args)
-        if not args.engine_only:
-            run_odoo(tally, args.require_odoo, args.odoo_tags, args.commit_tags, args.bridge_tags)
+        if not args.engine_only and not args.live:
+            pytest_odoo = args.pytest_odoo == "yes" or (args.pytest_odoo == "auto" and args.odoo_tags == f"/{ADDON}")
+            run_odoo(tally, args.require_odoo, args.odoo_tags, args.commit_tags, args.bridge_tags, pytest_odoo)
             if not args.no_security:
                 run_security(tally, args.require_odoo)
+            if not args.no_run_check:
+                run_check_pass(tally, args.require_odoo, "run command", "devtools.run_command_check",
+                               "its files owner-only, the key out of odoo.conf, a restart of Odoo survived")
+            if not args.no_wheels:
+                run_check_pass(tally, args.require_odoo, "wheels", "devtools.wheel_check",
+                               "engine and addon wheels built, installed with pip, addons installed from site-packages")
     except KeyboardInterrupt:
         say("interrupted; the private PostgreSQL cluster was stopped")
         return 130

@@ -27,7 +27,7 @@ class CalendarConflict(models.Model):
         "res.company", required=True, index=True, related="link_id.company_id", store=True, precompute=True
     )
     provider = fields.Selection(related="connection_id.provider", store=True)
-    job_id = fields.Many2one("fsm.order", string="Job", index=True, ondelete="set null", check_company=True)
+    job_id = fields.Many2one("fsm.order", index=True, ondelete="set null", check_company=True)
     kind = fields.Selection(
         [("fields", "Both sides changed"), ("deletion", "Deleted in the calendar")],
         required=True,

@@ -33,7 +33,7 @@ class CalendarLink(models.Model):
         "res.company", required=True, index=True, related="connection_id.company_id", store=True, precompute=True
     )
     provider = fields.Selection(related="connection_id.provider")
-    job_id = fields.Many2one("fsm.order", string="Job", index=True, ondelete="set null", check_company=True)
+    job_id = fields.Many2one("fsm.order", index=True, ondelete="set null", check_company=True)
     identity = fields.Char(required=True, readonly=True, copy=False, default=lambda self: new_identity(), index=True)
     event_id = fields.Char(string="Remote event id", readonly=True, copy=False, index=True)
     ical_uid = fields.Char(string="iCalUID", readonly=True, copy=False)

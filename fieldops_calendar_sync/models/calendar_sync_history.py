@@ -29,7 +29,7 @@ class CalendarSyncHistory(models.Model):
     _check_company_auto = True
 
     at = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now, index=True)
-    job_id = fields.Many2one("fsm.order", string="Job", index=True, readonly=True, ondelete="cascade")
+    job_id = fields.Many2one("fsm.order", index=True, readonly=True, ondelete="cascade")
     link_id = fields.Many2one("fieldops.calendar.link", readonly=True, ondelete="set null")
     connection_id = fields.Many2one("fieldops.calendar.connection", required=True, readonly=True,
                                     ondelete="cascade", index=True)

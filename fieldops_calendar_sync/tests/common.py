@@ -25,7 +25,7 @@ def warm_up_http():
     (``SystemError: AST constructor recursion depth mismatch``, CPython gh-106905), and the request
     that loses answers 500: a Graph validation request did, and its subscription was refused.
     """
-    http.root.statics  # noqa: B018 - a lazy property: reading it builds it
+    return http.root.statics  # a lazy property: reading it builds it
 
 
 class TwoCompaniesCase(TransactionCase):

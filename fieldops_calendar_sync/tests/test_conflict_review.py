@@ -34,7 +34,7 @@ class TestConflictReview(SandboxCase):
 
     def _review(self, conflict, user=None):
         action = conflict.with_user(user or self.reviewer).action_review()
-        return Form(self.env[action["res_model"]].with_user(user or self.reviewer).with_context(action["context"]))
+        return Form(self.env[action["res_model"]].with_user(user or self.reviewer).with_context(**action["context"]))
 
     def _event(self):
         return {e["id"]: e for e in self.emulator.live_events(self.account)}[self.link.event_id]

@@ -170,7 +170,7 @@ class TestJobTimeline(SandboxCase):
         conflict = job.calendar_conflict_ids.filtered(lambda c: c.state == "open")
         reviewer = new_test_user(self.env, "timeline_reviewer", groups="fieldservice.group_fsm_dispatcher")
         action = conflict.with_user(reviewer).action_review()
-        form = Form(self.env[action["res_model"]].with_user(reviewer).with_context(action["context"]))
+        form = Form(self.env[action["res_model"]].with_user(reviewer).with_context(**action["context"]))
         with form.line_ids.edit(0) as line:
             line.choice = "calendar"
         form.save().action_confirm()

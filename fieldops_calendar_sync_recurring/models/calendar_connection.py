@@ -7,9 +7,10 @@ class CalendarConnection(models.Model):
     _inherit = "fieldops.calendar.connection"
 
     def _fieldops_before_push(self, client, store):
-        super()._fieldops_before_push(client, store)
+        result = super()._fieldops_before_push(client, store)
         if getattr(client, "supports_series", False):
             self.env["fieldops.calendar.series"]._prepare_push(self, client, store)
+        return result
 
     def _job_remove_events_and_disconnect(self):
         """Removing this calendar's events removes our series too, not only the occurrences linked to orders."""
@@ -23,5 +24,6 @@ class CalendarConnection(models.Model):
                     client.delete(one.remote_id)
                     one.write({"remote_id": False, "remote_version": False, "state": "active",
                                "needs_update": False})
+                    # pylint: disable-next=invalid-commit; per series: a deleted series stays recorded after a crash
                     self.env.cr.commit()
         return super()._job_remove_events_and_disconnect()

@@ -1,0 +1,175 @@
+"""Phase 0: make the product hold real secrets, as an administrator would (OAuth sign-ins, pushes, pulls, renewals)."""
+
+from __future__ import annotations
+
+import time
+import urllib.parse
+
+from devtools.security.common import ADDON, CALLBACK, Client, World
+
+
+def sign_in_at_sandbox(world, client, connection_id, company, account, provider):
+    """Start Connect as ``client`` and let the sandbox consent: the callback URL the browser would follow."""
+    answer = client.call("fieldops.calendar.connection", "action_connect", [[connection_id]],
+                         context={"allowed_company_ids": [company]})
+    if not answer.ok:
+        return None, answer
+    url = answer.result["url"]
+    sep = "&" if "?" in url else "?"
+    consent = world.browser.get(f"{url}{sep}login_hint={urllib.parse.quote(account)}", allow_redirects=False,
+                                verify=world.p.sandbox["ca_cert"], timeout=30)
+    location = consent.headers.get("Location", "")
+    if consent.status_code != 302 or CALLBACK % provider not in location:
+        raise RuntimeError(f"the sandbox did not redirect to the callback: {consent.status_code}")
+    return location, answer
+
+
+def callback_path(location, **changes):
+    """The callback's path and query, with parameters changed (None removes one)."""
+    split = urllib.parse.urlsplit(location)
+    params = dict(urllib.parse.parse_qsl(split.query))
+    for key, value in changes.items():
+        if value is None:
+            params.pop(key, None)
+        else:
+            params[key] = value
+    return f"{split.path}?{urllib.parse.urlencode(params)}"
+
+
+def setup(product, results):
+    import requests
+
+    world = World(product)
+    world.browser = requests.Session()
+    world.browser.trust_env = False
+    A, B = world.company_a, world.company_b
+    admin = Client(product.base, "admin").login("admin", "admin", [A, B])
+    world.admin = admin
+    results.section("setup", "Making the product hold real secrets (as an administrator would)")
+
+    def check(what, ok, detail=""):
+        results.add(what, detail or ("done" if ok else "did not happen"), "done", bool(ok))
+        if not ok:
+            raise RuntimeError(f"setup failed: {what}")
+
+    # client secrets entered in Settings (stored encrypted; sandbox mode still reads the sandbox's own file)
+    settings = admin.call("res.config.settings", "create", [{
+        "fieldops_google_client_secret": product.sandbox["google"]["client_secret"],
+        "fieldops_microsoft_client_secret": product.sandbox["microsoft"]["client_secret"]}])
+    done = settings.ok and admin.call("res.config.settings", "execute", [[settings.result]]).ok
+    check("client secrets of both providers entered in Settings", done, settings.brief())
+
+    # the attackers get every right a tenant could grant them short of configuring calendars
+    export_group = world.ref("base", "group_allow_export")
+    queue_group = world.ref("queue_job", "group_queue_job_manager")
+    world.dispatcher_id = world.ref(ADDON, "user_dispatcher")
+    world.northwind_id = world.ref(ADDON, "user_northwind")
+    ok = admin.call("res.users", "write", [[world.dispatcher_id], {"groups_id": [(4, export_group)]}]).ok and \
+        admin.call("res.users", "write", [[world.northwind_id], {"groups_id": [(4, export_group),
+                                                                               (4, queue_group)]}]).ok
+    check("attackers: dispatcher (company A) and northwind (company B) may export; northwind manages queue jobs", ok)
+
+    # the demo calendars connected at install; connect three more through the browser's code flow
+    location_a = world.ref("fieldservice", "location_1")
+    location_b = world.ref(ADDON, "location_northwind_depot")
+    world.connections = {}
+    plan = [("google", A, "sec-google-a@example.test", location_a),
+            ("microsoft", A, "sec-outlook-a@example.test", location_a),
+            ("microsoft", B, "sec-outlook-b@example.test", location_b)]
+    for provider, company, account, location in plan:
+        ctx = {"allowed_company_ids": [company]}
+        team = admin.call("fsm.team", "create", [{"name": f"Security crew {account}", "company_id": company}],
+                          context=ctx).result
+        responsible = 2 if company == A else world.northwind_id
+        conn = admin.call("fieldops.calendar.connection", "create", [{
+            "name": f"Security {provider} {'A' if company == A else 'B'}", "provider": provider,
+            "account_email": account, "team_ids": [(6, 0, [team])], "company_id": company,
+            "responsible_user_id": responsible}], context=ctx).result
+        location_url, _answer = sign_in_at_sandbox(world, admin, conn, company, account, provider)
+        answer = admin.get(callback_path(location_url))
+        state = product.scalar(f"SELECT state FROM fieldops_calendar_connection WHERE id = {conn}")
+        check(f"connect {provider} calendar of company {'A' if company == A else 'B'} through the OAuth code flow",
+              answer.status_code == 303 and state == "sandbox_connected", f"HTTP {answer.status_code}, {state}")
+        # a new connection waits for its first-sync preview; the admin has seen it and starts syncing
+        started = admin.call("fieldops.calendar.connection", "action_start_first_sync", [[conn]], context=ctx)
+        check("first sync started after its preview", started.ok, started.brief())
+        world.connections[(provider, company)] = (conn, account)
+        jobs = admin.call("fsm.order", "create", [[{
+            "location_id": location, "team_id": team, "company_id": company,
+            "description": f"<p>Security job {n}</p>",
+            "scheduled_date_start": f"2026-12-{10 + n:02d} 09:00:00",
+            "scheduled_date_end": f"2026-12-{10 + n:02d} 10:00:00"} for n in range(3)]], context=ctx)
+        check(f"3 jobs created for that calendar ({account})", jobs.ok, jobs.brief())
+    check("queued pushes, pulls and channel openings ran", product.wait_quiet())
+    missing = product.scalar("""
+        SELECT count(*) FROM fieldops_calendar_connection c WHERE c.state = 'sandbox_connected'
+           AND NOT EXISTS (SELECT 1 FROM fieldops_calendar_channel h WHERE h.connection_id = c.id
+                                                                       AND h.state = 'active')""")
+    check("every connected calendar has an active push channel / subscription", missing == "0",
+          f"{missing} without")
+    in_sync = product.scalar("SELECT count(*) FROM fieldops_calendar_link WHERE state = 'in_sync'")
+    check("jobs pushed (links in sync)", int(in_sync) >= 9, f"{in_sync} links in sync")
+
+    # calendar edits reach Odoo through real webhooks and pulls
+    before = product.max_id("fieldops_calendar_notification")
+    for (provider, _company), (_conn, account) in world.connections.items():
+        events = product.control(provider, "live_events", {"account": account})["events"]
+        if events:
+            product.control(provider, "person_edit", {"id": events[0]["id"],
+                                                      "fields": {"description": "Gate code 4412"}})
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and int(product.scalar(
+            f"SELECT count(*) FROM fieldops_calendar_notification WHERE id > {before} "
+            "AND status = 'accepted'")) < 3:
+        time.sleep(0.2)
+    product.wait_quiet()
+    accepted = product.scalar(f"SELECT count(*) FROM fieldops_calendar_notification WHERE id > {before} "
+                              "AND status = 'accepted'")
+    check("calendar edits delivered as real webhooks and pulled", int(accepted) >= 3, f"{accepted} accepted")
+
+    # access tokens expire: the next sync refreshes them (new tokens stored encrypted)
+    for provider in ("google", "microsoft"):
+        product.control(provider, "expire_access_tokens")
+    ids_by_company = {}
+    for company in (A, B):
+        ids_by_company[company] = [int(r[0]) for r in product.rows(
+            f"SELECT id FROM fieldops_calendar_connection WHERE company_id = {company} "
+            "AND state = 'sandbox_connected'")]
+        admin.call("fieldops.calendar.connection", "action_sync_now", [ids_by_company[company]],
+                   context={"allowed_company_ids": [company]})
+    product.wait_quiet()
+    check("access tokens expired at the providers and refreshed by the next sync",
+          product.scalar("SELECT count(*) FROM fieldops_calendar_connection WHERE state = 'sandbox_connected'")
+          == str(sum(len(v) for v in ids_by_company.values())))
+
+    # channel renewal: Google by a new overlapping channel (old one stopped), Graph in place and recreated
+    world.google_channels_before = {c["id"]: c for c in product.control("google", "webhooks")["webhooks"]}
+    product.sql("UPDATE fieldops_calendar_channel SET expires_at = (now() at time zone 'utc') + interval '1 hour' "
+                "WHERE provider = 'google' AND state = 'active'")
+    cron = world.ref(ADDON, "cron_keep_channels_alive")
+    admin.call("ir.cron", "method_direct_trigger", [[cron]])
+    subs = product.control("microsoft", "webhooks")["webhooks"]
+    for n, sub in enumerate(subs):
+        product.control("microsoft", "send_lifecycle", {"subscription_id": sub["id"],
+                                                   "event": "reauthorizationRequired" if n % 2 else
+                                                   "subscriptionRemoved"})
+    time.sleep(1)
+    product.wait_quiet()
+    stopped = product.scalar("SELECT count(*) FROM fieldops_calendar_channel WHERE provider = 'google' "
+                             "AND state = 'stopped'")
+    recreated = product.scalar("SELECT count(*) FROM fieldops_calendar_channel WHERE provider = 'microsoft' "
+                               "AND state = 'stopped'")
+    check("Google channels renewed (new channel, old one stopped), Graph subscriptions reauthorized / recreated",
+          int(stopped) >= 1 and int(recreated) >= 1, f"{stopped} Google and {recreated} Graph rows stopped")
+
+    # what the attacks need
+    issued = product.control("google", "secrets")["secrets"] + product.control("microsoft", "secrets")["secrets"]
+    kinds = sorted({item["kind"] for item in issued})
+    check("the sandbox issued or received every kind of secret", len(kinds) >= 10,
+          f"{len(issued)} secrets: " + ", ".join(kinds))
+    world.dispatcher = Client(product.base, "dispatcher").login("dispatcher", "dispatcher", [A])
+    world.northwind = Client(product.base, "northwind").login("northwind", "northwind", [B])
+    # the addon's crons stay off during the attacks, so that nothing but an attack changes the data
+    product.sql("UPDATE ir_cron SET active = false WHERE id IN "
+                f"(SELECT res_id FROM ir_model_data WHERE module = '{ADDON}' AND model = 'ir.cron')")
+    return world
