@@ -223,13 +223,16 @@ def test_batch_costs_one_round_trip_per_fifty_writes(provider, emulator, backdoo
 
 
 def test_recurring_series_come_as_occurrences_and_edits_make_exceptions(provider, emulator, account):
-    body = {"summary": "Weekly boiler check", "start": {"dateTime": "2026-12-01T09:00:00Z", "timeZone": "UTC"},
-            "end": {"dateTime": "2026-12-01T10:00:00Z", "timeZone": "UTC"},
+    from tests.provider_contract import T0
+
+    day = [(T0 + timedelta(days=7 * n)).strftime("%Y-%m-%d") for n in range(3)]  # the moved job_event is in week 2
+    body = {"summary": "Weekly boiler check", "start": {"dateTime": f"{day[0]}T09:00:00Z", "timeZone": "UTC"},
+            "end": {"dateTime": f"{day[0]}T10:00:00Z", "timeZone": "UTC"},
             "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=3"]}
     master = provider._execute(provider._events.insert(calendarId="primary", body=body))
     full = provider.list_changes(None)
     occurrences = sorted((e for e in full.events if e.series_id == master["id"]), key=lambda e: e.data.start)
-    assert [e.data.start.day for e in occurrences] == [1, 8, 15]
+    assert [e.data.start.strftime("%Y-%m-%d") for e in occurrences] == day
     assert all(e.original_start == e.data.start for e in occurrences)
     second = occurrences[1]
     moved = job_event("Weekly boiler check", hours=7 * 24 + 5)
@@ -239,7 +242,7 @@ def test_recurring_series_come_as_occurrences_and_edits_make_exceptions(provider
     assert [e.id for e in changes.events] == [second.id]
     instances = provider._execute(provider._events.instances(calendarId="primary", eventId=master["id"]))
     assert [i["start"]["dateTime"][:13] for i in instances["items"]] == [
-        "2026-12-01T09", "2026-12-08T14", "2026-12-15T09"]  # only that occurrence moved
+        f"{day[0]}T09", f"{day[1]}T14", f"{day[2]}T09"]  # only that occurrence moved
     provider.delete(occurrences[2].id, if_match=occurrences[2].version)
     (cancelled,) = provider.list_changes(changes.cursor).events
     assert cancelled.id == occurrences[2].id and cancelled.deleted

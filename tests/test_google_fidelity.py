@@ -6,6 +6,7 @@ it) and driven here through the real google-api-python-client / google-auth / re
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -15,10 +16,10 @@ from google.auth.transport.requests import Request as AuthRequest
 from google.oauth2.credentials import Credentials
 
 from calsync import sync
-from calsync.errors import ProviderError, SyncTokenExpired
+from calsync.errors import ProviderError, SyncTokenExpired, TransientError
 from calsync.store import MemoryDatabase
 from tests.engine_fixtures import make_job
-from tests.provider_contract import job_event, new_identity
+from tests.provider_contract import T0, job_event, new_identity
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -48,6 +49,10 @@ def _list(provider, **params):
 
 def _side(moment, zone="UTC"):
     return {"dateTime": moment.isoformat(), "timeZone": zone}
+
+
+def _stamp(moment):
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _linked_world(provider, jobs=2):
@@ -148,11 +153,12 @@ def test_an_id_only_cancellation_may_cancel_the_job_when_allowed(provider, backd
 def test_time_min_and_time_max_filter_by_overlap(provider):
     early = provider.create(new_identity(), job_event("early", hours=0))  # 09:00-11:00
     late = provider.create(new_identity(), job_event("late", hours=5))  # 14:00-16:00
-    ids = {i["id"] for i in _list(provider, timeMin="2026-12-01T10:30:00Z", timeMax="2026-12-01T12:00:00Z")["items"]}
+    at = lambda hours: _stamp(T0 + timedelta(hours=hours))  # noqa: E731
+    ids = {i["id"] for i in _list(provider, timeMin=at(1.5), timeMax=at(3))["items"]}
     assert ids == {early.id}
-    ids = {i["id"] for i in _list(provider, timeMin="2026-12-01T11:00:00Z")["items"]}  # bounds are exclusive
+    ids = {i["id"] for i in _list(provider, timeMin=at(2))["items"]}  # bounds are exclusive
     assert ids == {late.id}
-    ids = {i["id"] for i in _list(provider, timeMax="2026-12-01T14:00:00Z")["items"]}
+    ids = {i["id"] for i in _list(provider, timeMax=at(5))["items"]}
     assert ids == {early.id}
 
 
@@ -172,7 +178,9 @@ def test_time_window_filters_occurrences_of_a_series(provider):
 def test_updated_min_lists_changes_since_and_deletions_whatever_show_deleted(provider, backdoor):
     old = provider.create(new_identity(), job_event("old"))
     gone = provider.create(new_identity(), job_event("gone"))
-    since = datetime.now(timezone.utc).isoformat()
+    time.sleep(0.01)  # Google's updated times have milliseconds: keep the three steps apart
+    since = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    time.sleep(0.01)
     edited = provider.create(new_identity(), job_event("new"))
     provider.delete(gone.id)
     items = {i["id"]: i for i in _list(provider, updatedMin=since)["items"]}
@@ -200,7 +208,8 @@ def test_a_page_token_carries_the_query_it_belongs_to(provider, config):
     inside = [provider.create(new_identity(), job_event(f"in {n}", hours=n)).id for n in range(3)]
     provider.create(new_identity(), job_event("far away", hours=24 * 60))
     token = provider._credentials.token
-    window = {"timeMin": "2026-12-01T00:00:00Z", "timeMax": "2026-12-02T00:00:00Z", "maxResults": "2"}
+    window = {"timeMin": _stamp(T0 - timedelta(hours=1)), "timeMax": _stamp(T0 + timedelta(hours=12)),
+              "maxResults": "2"}
     first = _raw(provider, config, "GET", "/calendars/primary/events", params={"access_token": token, **window})
     assert first.status_code == 200, first.text
     second = _raw(provider, config, "GET", "/calendars/primary/events",
@@ -423,3 +432,26 @@ def test_watch_and_calendar_list_parameters_are_checked_too(provider, config):
     assert caught.value.status == 400
     answer = _raw(provider, config, "GET", "/users/me/calendarList", params={"maxResults": "-1"})
     assert answer.status_code == 400
+
+
+def test_an_id_only_cancellation_reaches_a_link_whose_create_answer_was_lost(provider, backdoor, emulator):
+    """The create landed, its answer was lost, then a person deleted the event: the incremental list shows only
+    its id. Our events' ids are their identities, so the deletion still reaches the link, and the next push
+    must not bring the event back."""
+    db = MemoryDatabase()
+    store = db.store("google")
+    db.data.jobs[1] = make_job(1)
+    db.data.carried_by[1] = "google"
+    link = store.new_link(1, new_identity())
+    db.commit()
+    sync.pull(provider, store)  # a cursor from before the create
+    emulator.inject_fault("apply_then_fail", path_contains="/events", count=20)
+    with pytest.raises(TransientError):
+        sync.push(provider, store)
+    emulator.faults.clear()
+    assert backdoor.live_count() == 1 and store.links()[0].event_id is None
+    backdoor.person_delete(link.identity)
+    sync.pull(provider, store)
+    sync.push(provider, store)
+    assert backdoor.live_count() == 0, "a person's deletion was undone"
+    assert store.conflict_of(link.key).deletion

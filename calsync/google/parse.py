@@ -62,6 +62,11 @@ def parse_event(item: dict, calendar_zone: str | None = "UTC") -> RemoteEvent:
               "ical_uid": item.get("iCalUID"), "series_id": item.get("recurringEventId"),
               "original_start": original_start}
     if item.get("status") == "cancelled":
+        if identity is None and "extendedProperties" not in item and not item.get("recurringEventId"):
+            # a deleted event may come as its id only ("Deleted events are only guaranteed to have the id field
+            # populated", Event.status): ours carry their identity as their id (client-supplied ids), so the
+            # deletion still reaches a link that never learnt its event id; another id matches no link
+            common["identity"] = event_id
         return RemoteEvent(deleted=True, **common)
     start_side, end_side = item.get("start"), item.get("end")
     event_zone = (start_side or {}).get("timeZone") if isinstance(start_side, dict) else None
