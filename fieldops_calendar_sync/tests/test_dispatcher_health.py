@@ -113,7 +113,7 @@ class TestHealthPanel(SandboxCase):
         self.assertGreaterEqual(self.connection.push_lag_seconds, 20 * 60)
         self.assertEqual(self.connection.failed_job_count, 1)
         self.assertEqual(self.connection.health, "problem")
-        self.assertIn("failed sync jobs: 1", self.connection.health_summary)
+        self.assertIn("failed sync jobs since the last success: 1", self.connection.health_summary)
         self.assertIn("waited 20 minutes", self.connection.health_summary)
         action = self.connection.action_view_failed_jobs()
         self.assertEqual(self.env["queue.job"].search_count(action["domain"]), 1)
