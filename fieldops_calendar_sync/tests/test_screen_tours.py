@@ -1,0 +1,118 @@
+"""Tours of the screens people act on: the health board, the job form's calendar hint, and the review
+wizard's bulk choice and highlights. Each ends with checks of what the clicks really changed."""
+
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import tagged
+
+from .sandbox import SandboxCase, run_job
+
+
+class DemoOutlookMixin:
+    provider = "microsoft"
+
+    def connect_demo_outlook(self):
+        self.sandbox.microsoft.seed_demo()
+        demo = self.env.ref("fieldops_calendar_sync.connection_outlook_service")
+        demo._demo_connect_sandbox()
+        self.assertEqual(demo.state, "sandbox_connected", demo.last_error)
+        run_job(self, demo, "_job_pull", full=True)
+        return demo
+
+
+@tagged("post_install", "-at_install")
+class TestHealthBoardTour(DemoOutlookMixin, SandboxCase):
+    account_prefix = "board"
+
+    def test_the_health_board_reads_at_a_glance(self):
+        demo = self.connect_demo_outlook()
+        demo.invalidate_recordset()
+        self.assertEqual(demo.health, "warning", demo.health_summary)
+        northwind = self.env.ref("fieldops_calendar_sync.connection_google_northwind")
+        self.assertEqual(northwind.health, "idle")
+        self.start_tour("/odoo/calendar-health", "fieldops_health_board", login="admin")
+
+    def test_failures_before_the_last_success_no_longer_paint_the_card_red(self):
+        run_job(self, self.connection, "_job_push")
+        Job = self.env["queue.job"].sudo()
+        failed = Job.create({
+            "uuid": "fieldops-failed-push", "name": "push", "model_name": self.connection._name,
+            "method_name": "_job_push", "state": "failed",
+            "identity_key": f"fieldops-calendar-push-{self.connection.id}",
+            "user_id": self.admin.id, "date_created": fields.Datetime.now() + timedelta(seconds=1),
+            "records": self.connection, "args": [], "kwargs": {}})
+        self.connection.invalidate_recordset()
+        self.assertEqual(self.connection.health, "problem", self.connection.health_summary)
+        self.assertEqual(self.connection.failed_job_count, 1)
+        # the failure is followed by a push that went through: the board turns back
+        self.connection.sudo().last_push_at = fields.Datetime.now() + timedelta(seconds=2)
+        self.connection.invalidate_recordset()
+        self.assertEqual(self.connection.failed_job_count, 0)
+        self.assertEqual(self.connection.health, "ok", self.connection.health_summary)
+        self.assertEqual(failed.state, "failed", "the job itself stays listed for whoever wants to look")
+        self.assertEqual(self.connection.push_lag_text, "nothing waiting")
+        self.assertIn("of 600 per 60 s", self.connection.quota_text)
+        self.assertGreater(int(self.connection.quota_peak_text.split()[0]), 0, "the push used quota today")
+
+    def test_six_clicks_on_sync_now_queue_one_pull_and_one_push(self):
+        Job = self.env["queue.job"].sudo()
+        mine = [("identity_key", "like", f"fieldops-calendar-%-{self.connection.id}")]
+        before = Job.search_count(mine)
+        results = [self.connection.action_sync_now() for _click in range(6)]
+        self.assertEqual(Job.search_count(mine) - before, 2)
+        # a running pull counts as waiting work too: the next click joins it
+        Job.search(mine).write({"state": "started"})
+        again = self.connection.action_sync_now()
+        self.assertEqual(Job.search_count(mine) - before, 2)
+        self.assertEqual(results[0]["tag"], "display_notification")
+        self.assertIn("queued", results[0]["params"]["message"])
+        self.assertIn("joins it", again["params"]["message"])
+
+
+@tagged("post_install", "-at_install")
+class TestJobCalendarHintTour(SandboxCase):
+    account_prefix = "hint"
+
+    def test_the_dispatchers_new_job_names_its_calendar_before_and_after_saving(self):
+        ops = self.env.ref("fieldops_calendar_sync.connection_google_ops")
+        before = self.env["fsm.order"].search([]).ids
+        self.start_tour("/odoo/action-fieldservice.action_fsm_operation_order/new", "fieldops_job_calendar_hint",
+                        login="dispatcher")
+        job = self.env["fsm.order"].search([("id", "not in", before)])
+        self.assertEqual(len(job), 1)
+        self.assertEqual(job.calendar_link_ids.connection_id, ops, "the first new job reaches a calendar")
+        self.assertIn(ops.name, job.calendar_target_text)
+
+    def test_why_a_job_reaches_no_calendar(self):
+        team = self.env["fsm.team"].create({"name": "Nobody's team"})
+        job = self.env["fsm.order"].new({"team_id": team.id, "location_id": self.env.ref("fieldservice.location_1").id})
+        self.assertFalse(job.calendar_target_found)
+        self.assertIn("Neither its team (Nobody's team)", job.calendar_target_text)
+        self.connection.job_domain = "[('priority', '=', '3')]"
+        job = self.env["fsm.order"].new({"team_id": self.team.id, "priority": "0",
+                                         "location_id": self.env.ref("fieldservice.location_1").id})
+        self.assertIn("job filter leaves this job out", job.calendar_target_text)
+        self.connection.write({"job_domain": "[]", "direction": "pull_only"})
+        job = self.env["fsm.order"].new({"team_id": self.team.id,
+                                         "location_id": self.env.ref("fieldservice.location_1").id})
+        self.assertIn("calendar to jobs only", job.calendar_target_text)
+
+
+@tagged("post_install", "-at_install")
+class TestConflictBulkTour(DemoOutlookMixin, SandboxCase):
+    account_prefix = "bulk"
+
+    def test_bulk_choice_keeps_the_comparison_and_one_note_is_written(self):
+        demo = self.connect_demo_outlook()
+        conflict = self.env["fieldops.calendar.conflict"].search(
+            [("connection_id", "=", demo.id), ("state", "=", "open")])
+        job = conflict.job_id
+        dispatcher = self.env.ref("fieldops_calendar_sync.user_dispatcher")
+        notes_before = len(job.message_ids)
+        self.start_tour("/odoo/calendar-conflicts", "fieldops_conflict_bulk", login="dispatcher")
+        self.env.invalidate_all()
+        self.assertEqual((conflict.state, conflict.resolved_by_id), ("resolved", dispatcher))
+        new_notes = job.message_ids[: len(job.message_ids) - notes_before]
+        settled = new_notes.filtered(lambda m: "Dana Dispatcher" in (m.body or ""))
+        self.assertEqual(len(settled), 1, new_notes.mapped("body"))
