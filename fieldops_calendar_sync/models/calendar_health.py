@@ -82,8 +82,7 @@ class CalendarConnection(models.Model):
         return [("identity_key", "=like", f"fieldops-calendar-%-{self.id}"), ("state", "=", "failed"),
                 *since_success]
 
-    @staticmethod
-    def _in_words(seconds):
+    def _in_words(self, seconds):
         """A duration as people say it: 'under a minute', '12 minutes', '3 hours', '2 days'."""
         seconds = max(0, int(seconds))
         if seconds < 60:
@@ -94,8 +93,7 @@ class CalendarConnection(models.Model):
             return _("%s h", seconds // 3600)
         return _("%s days", seconds // 86400)
 
-    @staticmethod
-    def _time_left(moment, now, expired=None):
+    def _time_left(self, moment, now, expired=None):
         if not moment:
             return False
         seconds = (moment - now).total_seconds()

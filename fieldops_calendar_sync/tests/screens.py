@@ -42,8 +42,11 @@ OPEN_STEPS_JS = """
 """
 
 
-def window_action_steps(env, modules):
-    """One step per window action of ``modules`` and per view mode (a form on the first record there is)."""
+def window_action_steps(env, modules, login="admin"):
+    """One step per window action of ``modules`` and per view mode (a form on the first record ``login``
+    sees in their current company, as the web client would open it)."""
+    user = env["res.users"].search([("login", "=", login)])
+    seen = env(user=user, context={"allowed_company_ids": [user.company_id.id]})
     steps = []
     data = env["ir.model.data"].search([("module", "in", list(modules)), ("model", "=", "ir.actions.act_window")])
     for row in data.sorted(lambda r: (r.module, r.name)):
@@ -52,7 +55,7 @@ def window_action_steps(env, modules):
         for mode in action.view_mode.split(","):
             step = {"label": f"{xmlid} ({mode})", "xmlid": xmlid, "view": mode}
             if mode == "form" and action.target != "new":
-                first = env[action.res_model].search([], limit=1)
+                first = seen[action.res_model].search([], limit=1)
                 if first:
                     step["res_id"] = first.id
             steps.append(step)

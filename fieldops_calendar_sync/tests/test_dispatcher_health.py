@@ -107,8 +107,10 @@ class TestHealthPanel(SandboxCase):
         link.pending_since = fields.Datetime.now() - timedelta(minutes=20)
         jobs[1].description = "<p>Changed too</p>"  # a second change does not reset the oldest's age
         self.assertEqual(link.state, "pending_push")
+        # the push waiting since then fails (after the last push that went through)
         self.env["queue.job"].sudo().search(
-            [("identity_key", "=", f"fieldops-calendar-push-{self.connection.id}")]).write({"state": "failed"})
+            [("identity_key", "=", f"fieldops-calendar-push-{self.connection.id}")]).write(
+            {"state": "failed", "date_created": fields.Datetime.now()})
         self.connection.invalidate_recordset()
         self.assertGreaterEqual(self.connection.push_lag_seconds, 20 * 60)
         self.assertEqual(self.connection.failed_job_count, 1)
