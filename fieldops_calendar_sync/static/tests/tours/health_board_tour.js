@@ -9,11 +9,11 @@ registry.category("web_tour.tours").add("fieldops_health_board", {
     steps: () => [
         {
             content: "cards are grouped by company",
-            trigger: ".o_kanban_view .o_kanban_group:contains(Northwind Field Services)",
+            trigger: ".o_kanban_view.o_kanban_grouped .o_kanban_group:has(.o_column_title):has(.o_kanban_record:contains(Service team calendar))",
         },
         {
             content: "a calendar never connected is neutral, not a fault",
-            trigger: ".o_kanban_record:contains(Northwind crew calendar) .o_fieldops_health_idle:contains(Not connected)",
+            trigger: ".o_kanban_record:contains(Operations dispatch calendar) .o_fieldops_health_idle:contains(Not connected)",
         },
         {
             content: "the connected demo calendar needs attention for its conflict, with its figures",
