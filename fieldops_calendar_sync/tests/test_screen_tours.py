@@ -6,7 +6,10 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import tagged
 
+from calsync.google import client as google_client
+
 from .sandbox import SandboxCase, run_job
+from .test_dispatcher_health import make_jobs
 
 
 class DemoOutlookMixin:
@@ -78,6 +81,51 @@ class TestHealthFigures(SandboxCase):
         self.assertEqual(results[0]["tag"], "display_notification")
         self.assertIn("queued", results[0]["params"]["message"])
         self.assertIn("joins it", again["params"]["message"])
+
+
+@tagged("post_install", "-at_install")
+class TestProgressAndMessages(SandboxCase):
+    """Long steps show how far they got; the chatter says what really happened."""
+
+    account_prefix = "progress"
+
+    def test_removing_events_counts_against_the_links_and_the_chatter_says_they_were_removed(self):
+        make_jobs(self, 3)
+        run_job(self, self.connection, "_job_push")
+        self.assertEqual(len(self.emulator.live_events(self.account)), 3)
+        answer = self.connection.action_disconnect_remove_events()
+        self.assertEqual(answer["tag"], "display_notification")
+        self.connection.invalidate_recordset()
+        self.assertEqual(self.connection.progress_label, "Removing events: 0 of 3")
+        run_job(self, self.connection, "_job_remove_events_and_disconnect")
+        self.connection.invalidate_recordset()
+        self.assertFalse(self.connection.progress_label, "the step is over")
+        self.assertEqual(self.emulator.live_events(self.account), [])
+        self.assertEqual(self.connection.state, "disconnected")
+        note = self.connection.message_ids[0].body
+        self.assertIn("3 job events removed from the calendar, then disconnected.", note)
+        self.assertNotIn("left in place", note)
+
+    def test_a_full_resync_shows_the_events_read_so_far(self):
+        make_jobs(self, 5)
+        run_job(self, self.connection, "_job_push")
+        Connection = type(self.connection)
+        original = Connection._report_progress
+        labels = []
+
+        def report_and_read(connection, kind, done, total=0):
+            original(connection, kind, done, total)
+            connection.invalidate_recordset(["progress_label"])
+            labels.append(connection.progress_label)
+
+        self.patch(Connection, "_report_progress", report_and_read)
+        self.patch(google_client, "PAGE_SIZE", 2)  # pages of two events, so the read takes three pages
+        answer = self.connection.action_full_resync()
+        self.assertIn("Full resync queued", answer["params"]["message"])
+        run_job(self, self.connection, "_job_pull", full=True)
+        self.assertEqual(labels, [f"Full resync: {n} events read so far" for n in (2, 4, 5)])
+        self.connection.invalidate_recordset()
+        self.assertFalse(self.connection.progress_label)
 
 
 @tagged("post_install", "-at_install")
