@@ -9,6 +9,7 @@ import time
 from datetime import timedelta
 
 from odoo import _, api, fields, models
+from odoo.osv import expression
 
 from .calendar_quota import KEEP_SECONDS
 
@@ -74,11 +75,8 @@ class CalendarConnection(models.Model):
         kinds = []
         for method, success_field in JOB_KINDS.items():
             since = self[success_field]
-            kind = [("method_name", "=", method)]
-            if since:
-                kind.append(("date_created", ">=", since))
-            kinds.append(kind)
-        since_success = ["|", *kinds[0], *kinds[1]] if len(kinds) == 2 else kinds[0]
+            kinds.append([("method_name", "=", method), *([("date_created", ">=", since)] if since else [])])
+        since_success = expression.OR(kinds)
         return [("identity_key", "=like", f"fieldops-calendar-%-{self.id}"), ("state", "=", "failed"),
                 *since_success]
 

@@ -32,6 +32,8 @@ class CalendarConnection(models.Model):
     progress_label = fields.Char(compute="_compute_progress_label")
 
     def _compute_progress_label(self):
+        # the rows are written in SQL by the running job's own cursor: never trust what this one cached
+        self.env["fieldops.calendar.sync.progress"].invalidate_model()
         rows = self.env["fieldops.calendar.sync.progress"].sudo().search([("connection_id", "in", self.ids)])
         by_connection = {row.connection_id.id: row for row in rows}
         for conn in self:

@@ -9,7 +9,7 @@ registry.category("web_tour.tours").add("fieldops_health_board", {
     steps: () => [
         {
             content: "cards are grouped by company",
-            trigger: ".o_kanban_view.o_kanban_grouped .o_kanban_group:has(.o_column_title):has(.o_kanban_record:contains(Service team calendar))",
+            trigger: ".o_kanban_view .o_kanban_group:has(.o_kanban_record:contains(Service team calendar)):has(.o_kanban_record:contains(Operations dispatch calendar))",
         },
         {
             content: "a calendar never connected is neutral, not a fault",
