@@ -13,13 +13,14 @@ from odoo import _, api, fields, models
 
 from calsync.errors import SyncError
 from calsync.events import Channel
+from calsync.microsoft.client import MAX_SUBSCRIPTION
 
 from ..tools import providers
 
 _logger = logging.getLogger(__name__)
 
 GOOGLE_TTL = timedelta(days=7)
-GRAPH_TTL = timedelta(minutes=4230)
+GRAPH_TTL = MAX_SUBSCRIPTION  # 10,080 minutes for Outlook events; the client asks a little less
 WEBHOOK_PATHS = {
     "google": "/fieldops_calendar_sync/webhook/google",
     "microsoft": "/fieldops_calendar_sync/webhook/microsoft",
