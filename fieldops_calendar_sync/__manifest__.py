@@ -43,6 +43,9 @@
         "demo/demo_readiness.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "fieldops_calendar_sync/static/src/scss/*.scss",
+        ],
         "web.assets_tests": [
             "fieldops_calendar_sync/static/tests/tours/*.js",
         ],

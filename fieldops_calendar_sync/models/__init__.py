@@ -19,3 +19,4 @@ from . import ir_http
 from . import calendar_webhook_rejection
 from . import calendar_readiness
 from . import calendar_connection_readiness
+from . import calendar_sync_progress

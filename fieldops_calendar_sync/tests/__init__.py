@@ -20,3 +20,6 @@ from . import test_webhook_abuse
 from . import test_retention
 from . import test_readiness
 from . import test_push_needs_https
+from . import test_every_screen
+from . import test_screen_tours
+from . import test_reviewer

@@ -43,13 +43,12 @@ registry.category("web_tour.tours").add("fieldops_push_off_on_health", {
     url: "/odoo/action-fieldops_calendar_sync.action_calendar_health",
     steps: () => [
         {
-            content: "open the company's connections",
-            trigger: ".o_list_view .o_group_header:contains(YourCompany)",
-            run: "click",
+            content: "the board shows the company's connection cards",
+            trigger: ".o_kanban_view .o_fieldops_health_card",
         },
         {
             content: "the health panel says why the connection gets no push notifications",
-            trigger: ".o_action_manager [name=push_off_reason]:contains(only to https)",
+            trigger: ".o_fieldops_health_card .o_fieldops_push_off:contains(only to https)",
         },
     ],
 });
