@@ -39,13 +39,13 @@ class CalendarConnection(models.Model):
         keys = [item.key for item in Readiness._blockers(self.provider)]
         return Readiness.search([("key", "in", keys), ("connection_id", "=", False)])
 
-    def action_start_first_sync(self):
+    def action_start_first_sync(self, in_dialog=False):
         if not self.env.context.get("fieldops_readiness_overridden"):
             for connection in self.filtered("first_sync_pending"):
                 blockers = connection._readiness_blockers()
                 if blockers:
                     return connection._readiness_refusal(blockers)
-        return super().action_start_first_sync()
+        return super().action_start_first_sync(in_dialog=in_dialog)
 
     def _readiness_refusal(self, blockers):
         """Say what blocks the first sync; an administrator gets the override form, others the list."""

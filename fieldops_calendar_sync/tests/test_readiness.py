@@ -175,7 +175,9 @@ class TestReadiness(SandboxCase):
     def test_in_sandbox_mode_nothing_gates_the_first_sync(self):
         connection = self._pending_live_connection()
         with trap_jobs() as trap:
-            self.assertIs(connection.action_start_first_sync(), True)
+            action = connection.action_start_first_sync()
+        self.assertEqual(action["tag"], "display_notification")
+        self.assertIn("First sync started", action["params"]["message"])
         self.assertFalse(connection.first_sync_pending)
         self.assertTrue(self._sync_jobs(trap))
 
