@@ -15,3 +15,4 @@ from . import test_sync_preview
 from . import test_field_ownership
 from . import test_dispatcher_health
 from . import test_security
+from . import test_connect_flow
