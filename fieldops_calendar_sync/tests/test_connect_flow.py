@@ -12,7 +12,7 @@ from .sandbox import SandboxHttpCase
 
 
 @tagged("post_install", "-at_install")
-class TestConnectFlow(SandboxHttpCase):
+class TestSignInAsAPersonDoes(SandboxHttpCase):
     def setUp(self):
         super().setUp()
         self.manager = new_test_user(self.env, "connmgr", groups="fieldservice.group_fsm_manager,base.group_user",
