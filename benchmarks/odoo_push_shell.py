@@ -34,7 +34,7 @@ def api_trips():
 
 
 def api_calls():
-    return len(control("requests")["requests"])
+    return len(control("requests_log")["requests"])
 
 
 team = env["fsm.team"].create({"name": "Benchmark crew"})
@@ -74,7 +74,7 @@ while True:
         time.sleep(exc.seconds)
 push_s, push_queries = time.perf_counter() - started, sql_db.sql_counter - queries
 push_trips, push_calls = api_trips() - trips, api_calls() - calls
-throttled = sum(1 for r in control("requests")["requests"][calls:] if r.get("status") in (403, 429))
+throttled = sum(1 for r in control("requests_log")["requests"][calls:] if r.get("status") in (403, 429))
 runs_rows = env["fieldops.calendar.sync.run"].search([("connection_id", "=", connection.id), ("kind", "=", "push")])
 paced_inline = sum(runs_rows.mapped("quota_wait"))
 env.invalidate_all()
@@ -94,7 +94,7 @@ echo = {
     "jobs written by the pull": sum(1 for o in orders if o.write_date != stamp[o.id]),
     "chatter messages added": env["mail.message"].search_count(
         [("model", "=", "fsm.order"), ("res_id", "in", orders.ids)]) - messages,
-    "provider writes after the pull": sum(1 for r in control("requests")["requests"][calls:]
+    "provider writes after the pull": sum(1 for r in control("requests_log")["requests"][calls:]
                                           if r["method"] in ("POST", "PATCH", "PUT", "DELETE")),
     "links owed after the pull": len(connection.link_ids.filtered(lambda link: link.state != "in_sync")),
 }

@@ -64,7 +64,8 @@ class Bench:
         self.info_path = os.path.join(self.home, "sandbox.json")
         log = open(os.path.join(self.home, "sandbox.log"), "w")  # noqa: SIM115 (lives as long as the run)
         self.procs.append(subprocess.Popen(
-            [self.odoo.python, "-m", "calsync.sandbox", "--info-file", self.info_path, "--no-seed"],
+            [self.odoo.python, "-m", "calsync.sandbox", "--allow-http-loopback",  # Odoo receives webhooks on http://127.0.0.1
+             "--info-file", self.info_path, "--no-seed"],
             stdout=log, stderr=subprocess.STDOUT, env=odoo_env.process_env()))
         deadline = time.monotonic() + 30
         while not os.path.exists(self.info_path) and time.monotonic() < deadline:
@@ -145,7 +146,7 @@ class Bench:
         # the connection's channel opens through the job queued at connect, run by the runner
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
-            channels = [c for c in self.control("channels")["channels"] if c["calendar"] == ACCOUNT]
+            channels = [c for c in self.control("webhooks")["webhooks"] if c["calendar"] == ACCOUNT]
             if channels:
                 self.channel = channels[-1]
                 break
@@ -209,7 +210,7 @@ class Bench:
             end = f"2027-06-{1 + n % 28:02d}T{8 + n % 10:02d}:45:00Z"
             expected = start.replace("T", " ").rstrip("Z")
             started = time.perf_counter()
-            self.control("person/edit", {"id": event_id, "fields": {"start": start, "end": end}})
+            self.control("person_edit", {"id": event_id, "fields": {"start": start, "end": end}})
             deadline = started + 30
             while time.perf_counter() < deadline:
                 value = self.sql("SELECT scheduled_date_start FROM fsm_order WHERE id = %s", (job_id,))[0][0]

@@ -28,9 +28,9 @@ from calsync.google import GoogleCalendarClient, GoogleConfig
 from calsync.google import oauth as google_oauth
 from calsync.microsoft import GraphCalendarClient, MicrosoftConfig
 from calsync.microsoft import auth as ms_auth
-from calsync.sandbox.google_emulator import GoogleEmulator
-from calsync.sandbox.microsoft_emulator import MicrosoftEmulator
-from calsync.sandbox.tls import make_tls_material
+from calsync.sandbox.google import GoogleEmulator
+from calsync.sandbox.kernel.tls import make_tls_material
+from calsync.sandbox.microsoft import MicrosoftEmulator
 
 T0 = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=1)
 REDIRECT = "https://odoo.example.test/callback"
@@ -44,7 +44,7 @@ def _consent(url, ca):
 
 
 def google_client(tls, account):
-    emu = GoogleEmulator(tls, enforce_quotas=False).start()
+    emu = GoogleEmulator(tls, enforce_quotas=False, allow_http_loopback=True).start()
     config = GoogleConfig.sandbox(emu.base_url, tls.cert_path, emu.client_id, emu.client_secret)
     url, verifier = google_oauth.authorization_url(config, REDIRECT, "s", login_hint=account)
     token = google_oauth.exchange_code(config, REDIRECT, _consent(url, tls.cert_path)["code"], verifier)
@@ -52,7 +52,7 @@ def google_client(tls, account):
 
 
 def microsoft_client(tls, account):
-    emu = MicrosoftEmulator(tls, enforce_limits=False, duplicate_notifications=0).start()
+    emu = MicrosoftEmulator(tls, enforce_limits=False, duplicate_notifications=0, allow_http_loopback=True).start()
     config = MicrosoftConfig.sandbox(emu.base_url, tls.cert_path, client_id=emu.client_id,
                                      client_secret=emu.client_secret)
     flow = ms_auth.start_auth(config, REDIRECT, "s", login_hint=account)

@@ -153,7 +153,8 @@ class Run:
         self.info_path = os.path.join(self.home, "sandbox.json")
         log = open(os.path.join(self.home, "sandbox.log"), "w")  # noqa: SIM115 (lives as long as the run)
         self.procs["sandbox"] = subprocess.Popen(
-            [self.odoo.python, "-m", "calsync.sandbox", "--info-file", self.info_path, "--no-seed"],
+            [self.odoo.python, "-m", "calsync.sandbox", "--allow-http-loopback",  # Odoo receives webhooks on http://127.0.0.1
+             "--info-file", self.info_path, "--no-seed"],
             stdout=log, stderr=subprocess.STDOUT, env=odoo_env.process_env())
         deadline = time.monotonic() + 30
         while not os.path.exists(self.info_path) and time.monotonic() < deadline:
@@ -360,7 +361,7 @@ class Run:
                             "AND state = 'in_sync' ORDER BY id LIMIT %s", (c["id"], self.args.edits))
             for n, (event_id, job_id) in enumerate(rows):
                 start = f"2027-01-{10 + n:02d}T06:30:00Z"
-                self.control(c["provider"], "person/edit", {"id": event_id, "fields": {
+                self.control(c["provider"], "person_edit", {"id": event_id, "fields": {
                     "start": start, "end": f"2027-01-{10 + n:02d}T07:10:00Z"}})
                 self.edits.append((c["id"], job_id, start.replace("T", " ").rstrip("Z")))
         self.note(f"{len(self.edits)} calendar-side edits made")
@@ -458,7 +459,7 @@ class Run:
     # -- checks ---------------------------------------------------------------------------------
     def check(self):
         failures = []
-        calls = {p: self.control(p, "requests")["requests"] for p in ("google", "microsoft")}
+        calls = {p: self.control(p, "requests_log")["requests"] for p in ("google", "microsoft")}
         links = self.sql("SELECT connection_id, identity, event_id, state, job_id FROM fieldops_calendar_link "
                          "WHERE connection_id IN %s", (self.our_ids(),))
         per = collections.defaultdict(list)
@@ -471,7 +472,7 @@ class Run:
               f"{'sent 2x':>7} {'id taken':>8} {'landed 2x':>9} {'edits':>7} {'overlap':>7}")
         for c in self.connections:
             rows = per[c["id"]]
-            events = self.control(c["provider"], "events", {"account": c["account"]})["events"]
+            events = self.control(c["provider"], "live_events", {"account": c["account"]})["events"]
             identity_of = (lambda e: e.get("transactionId")) if c["provider"] == "microsoft" else \
                 (lambda e: ((e.get("extendedProperties") or {}).get("private") or {}).get("fieldops_identity"))
             by_identity = collections.Counter(identity_of(e) for e in events)

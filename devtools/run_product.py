@@ -90,7 +90,9 @@ def main(argv=None) -> int:
             os.remove(info_file)
         sandbox_log = open(os.path.join(home, "sandbox.log"), "a")  # noqa: SIM115 (lives as long as the run)
         procs.append(subprocess.Popen(
-            [odoo.python, "-m", "calsync.sandbox", "--state-dir", os.path.join(home, "sandbox"),
+            [odoo.python, "-m", "calsync.sandbox",
+             # the real APIs want https callbacks; the product serves its webhooks on http://127.0.0.1
+             "--allow-http-loopback", "--state-dir", os.path.join(home, "sandbox"),
              "--info-file", info_file], stdout=sandbox_log, stderr=subprocess.STDOUT,
             env=odoo_env.process_env()))
         wait_for(info_file, procs[-1])

@@ -285,7 +285,7 @@ class Product:
         self.info_path = os.path.join(home_path(self.home, "sandbox.json"))
         log = open(self.sandbox_log, "w")  # noqa: SIM115 (lives as long as the run)
         self.procs.append(subprocess.Popen(
-            [self.odoo.python, "-m", "calsync.sandbox", "--info-file", self.info_path],
+            [self.odoo.python, "-m", "calsync.sandbox", "--allow-http-loopback", "--info-file", self.info_path],
             stdout=log, stderr=subprocess.STDOUT, env=odoo_env.process_env()))
         deadline = time.monotonic() + 60
         while not os.path.exists(self.info_path):
@@ -532,9 +532,9 @@ def setup(product, results):
     # calendar edits reach Odoo through real webhooks and pulls
     before = product.max_id("fieldops_calendar_notification")
     for (provider, _company), (_conn, account) in world.connections.items():
-        events = product.control(provider, "events", {"account": account})["events"]
+        events = product.control(provider, "live_events", {"account": account})["events"]
         if events:
-            product.control(provider, "person/edit", {"id": events[0]["id"],
+            product.control(provider, "person_edit", {"id": events[0]["id"],
                                                       "fields": {"description": "Gate code 4412"}})
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and int(product.scalar(
@@ -562,14 +562,14 @@ def setup(product, results):
           == str(sum(len(v) for v in ids_by_company.values())))
 
     # channel renewal: Google by a new overlapping channel (old one stopped), Graph in place and recreated
-    world.google_channels_before = {c["id"]: c for c in product.control("google", "channels")["channels"]}
+    world.google_channels_before = {c["id"]: c for c in product.control("google", "webhooks")["webhooks"]}
     product.sql("UPDATE fieldops_calendar_channel SET expires_at = (now() at time zone 'utc') + interval '1 hour' "
                 "WHERE provider = 'google' AND state = 'active'")
     cron = world.ref(ADDON, "cron_keep_channels_alive")
     admin.call("ir.cron", "method_direct_trigger", [[cron]])
-    subs = product.control("microsoft", "subscriptions")["subscriptions"]
+    subs = product.control("microsoft", "webhooks")["webhooks"]
     for n, sub in enumerate(subs):
-        product.control("microsoft", "lifecycle", {"subscription_id": sub["id"],
+        product.control("microsoft", "send_lifecycle", {"subscription_id": sub["id"],
                                                    "event": "reauthorizationRequired" if n % 2 else
                                                    "subscriptionRemoved"})
     time.sleep(1)
@@ -603,14 +603,14 @@ def attack_webhooks(product, world, results):
     anonymous = requests.Session()
     anonymous.trust_env = False
 
-    google = {c["id"]: c for c in product.control("google", "channels")["channels"]}
+    google = {c["id"]: c for c in product.control("google", "webhooks")["webhooks"]}
     rows = product.rows("SELECT external_id, company_id, state FROM fieldops_calendar_channel "
                         "WHERE provider = 'google'")
     active = {r[0]: int(r[1]) for r in rows if r[2] == "active" and r[0] in google}
     gA = google[next(cid for cid, comp in active.items() if comp == A)]
     gB = google[next(cid for cid, comp in active.items() if comp == B)]
     stopped_ids = [r[0] for r in rows if r[2] == "stopped" and r[0] in world.google_channels_before]
-    subs = {s["id"]: s for s in product.control("microsoft", "subscriptions")["subscriptions"]}
+    subs = {s["id"]: s for s in product.control("microsoft", "webhooks")["webhooks"]}
     rows = product.rows("SELECT external_id, company_id FROM fieldops_calendar_channel "
                         "WHERE provider = 'microsoft' AND state = 'active'")
     ms_active = {r[0]: int(r[1]) for r in rows if r[0] in subs}

@@ -8,8 +8,8 @@ import pytest
 
 from calsync.google import GoogleCalendarClient, GoogleConfig
 from calsync.google import oauth as google_oauth
-from calsync.sandbox.google_emulator import GoogleEmulator
-from calsync.sandbox.tls import make_tls_material
+from calsync.sandbox.google import GoogleEmulator
+from calsync.sandbox.kernel.tls import make_tls_material
 
 from .sign_in_page import consent
 
@@ -23,7 +23,7 @@ def tls(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def emulator(tls):
-    emu = GoogleEmulator(tls, enforce_quotas=False).start()
+    emu = GoogleEmulator(tls, enforce_quotas=False, allow_http_loopback=True).start()
     yield emu
     emu.stop()
 
@@ -61,7 +61,7 @@ class Backdoor:
         self.emulator.person_delete(event_id, account=self.account)
 
     def expire_cursors(self):
-        self.emulator.expire_sync_tokens(self.account)
+        self.emulator.expire_sync_state(self.account)
 
     def live_count(self):
         return len(self.emulator.live_events(self.account))

@@ -8,7 +8,7 @@ import pytest
 
 from calsync.microsoft import MicrosoftConfig
 from calsync.microsoft import auth as ms_auth
-from calsync.sandbox.microsoft_emulator import MicrosoftEmulator
+from calsync.sandbox.microsoft import MicrosoftEmulator
 
 from .sign_in_page import consent
 
@@ -18,7 +18,7 @@ _accounts = itertools.count()
 
 @pytest.fixture(scope="module")
 def ms_emulator(tls):
-    emu = MicrosoftEmulator(tls, enforce_limits=False, duplicate_notifications=0).start()
+    emu = MicrosoftEmulator(tls, enforce_limits=False, duplicate_notifications=0, allow_http_loopback=True).start()
     yield emu
     emu.stop()
 
@@ -63,7 +63,7 @@ class MsBackdoor:
         self.emulator.person_delete(event_id, account=self.account)
 
     def expire_cursors(self):
-        self.emulator.expire_delta_tokens(self.account)
+        self.emulator.expire_sync_state(self.account)
 
     def live_count(self):
         return len(self.emulator.live_events(self.account))

@@ -11,7 +11,7 @@ from calsync import sync
 from calsync.errors import NeedsReauth, ProviderError, QuotaExhausted, RateLimited, TransientError
 from calsync.google import GoogleCalendarClient
 from calsync.google.client import PAGE_SIZE
-from calsync.sandbox.google_emulator import GoogleEmulator
+from calsync.sandbox.google import GoogleEmulator
 from calsync.store import MemoryDatabase
 from tests.engine_fixtures import make_job
 from tests.google_fixtures import sign_in
@@ -87,7 +87,7 @@ def test_daily_quota_is_told_apart_from_rate_limits(config, token, emulator):
 
 
 def test_quota_enforced_per_user_per_minute(tls):
-    strict = GoogleEmulator(tls, enforce_quotas=True, quota_per_minute=5).start()
+    strict = GoogleEmulator(tls, enforce_quotas=True, quota_per_minute=5, allow_http_loopback=True).start()
     try:
         from calsync.google import GoogleConfig
 
@@ -113,7 +113,7 @@ def test_expired_access_token_is_refreshed_and_reported(config, token, emulator)
 
 def test_revoked_grant_needs_reauth(config, account, emulator):
     client = GoogleCalendarClient(config, sign_in(config, account), sleep=lambda s: None)
-    emulator.revoke(account)
+    emulator.revoke_consent(account)
     with pytest.raises(NeedsReauth):
         client.list_changes(None)
 

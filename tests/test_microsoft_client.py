@@ -16,7 +16,7 @@ from calsync.events import OpKind, WriteOp
 from calsync.microsoft import GraphCalendarClient
 from calsync.microsoft import auth as ms_auth
 from calsync.microsoft.client import BATCH_CHAINS
-from calsync.sandbox.microsoft_emulator import MicrosoftEmulator
+from calsync.sandbox.microsoft import MicrosoftEmulator
 from calsync.store import MemoryDatabase
 from tests.engine_fixtures import make_job
 from tests.microsoft_fixtures import REDIRECT, MsBackdoor, ms_sign_in
@@ -126,7 +126,7 @@ def test_throttling_with_retry_after(client, ms_emulator):
 
 
 def test_mailbox_concurrency_limit_is_enforced(tls, ms_account):
-    strict = MicrosoftEmulator(tls, enforce_limits=True).start()
+    strict = MicrosoftEmulator(tls, enforce_limits=True, allow_http_loopback=True).start()
     try:
         from calsync.microsoft import MicrosoftConfig
 

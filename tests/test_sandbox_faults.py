@@ -7,8 +7,8 @@ import pytest
 from calsync.errors import RateLimited
 from calsync.events import EventData, OpKind, WriteOp
 from calsync.google import GoogleCalendarClient, GoogleConfig
-from calsync.sandbox.faults import FaultQueue
-from calsync.sandbox.google_emulator import GoogleEmulator
+from calsync.sandbox.google import GoogleEmulator
+from calsync.sandbox.kernel.faults import FaultQueue
 from tests.google_fixtures import sign_in
 
 
@@ -52,7 +52,7 @@ def test_emulator_counts_http_round_trips_not_batch_items(emulator, provider):
 
 def test_the_quota_clock_can_be_advanced_instead_of_sleeping(tls):
     """A throttle's Retry-After is honoured by moving the emulator's quota clock (the soak's way to wait)."""
-    emu = GoogleEmulator(tls, quota_per_minute=3).start()
+    emu = GoogleEmulator(tls, quota_per_minute=3, allow_http_loopback=True).start()
     try:
         config = GoogleConfig.sandbox(emu.base_url, tls.cert_path, client_id=emu.client_id,
                                       client_secret=emu.client_secret)

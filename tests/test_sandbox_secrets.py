@@ -4,8 +4,8 @@ import base64
 import hashlib
 import json
 
-from calsync.sandbox.google_emulator import GoogleEmulator
-from calsync.sandbox.microsoft_emulator import MicrosoftEmulator
+from calsync.sandbox.google import GoogleEmulator
+from calsync.sandbox.microsoft import MicrosoftEmulator
 
 
 def _pkce():
@@ -20,7 +20,7 @@ def _query(location):
 
 
 def test_google_lists_client_secret_codes_tokens_and_channel_tokens(tls):
-    emu = GoogleEmulator(tls, enforce_quotas=False)  # in-process calls only
+    emu = GoogleEmulator(tls, enforce_quotas=False, allow_http_loopback=True)  # in-process calls only
     verifier, challenge = _pkce()
     _status, location = emu.authorize({"client_id": emu.client_id, "redirect_uri": "http://127.0.0.1/cb",
                                        "response_type": "code", "code_challenge": challenge,
@@ -43,7 +43,7 @@ def test_google_lists_client_secret_codes_tokens_and_channel_tokens(tls):
 
 
 def test_microsoft_lists_client_secret_codes_tokens(tls):
-    emu = MicrosoftEmulator(tls, enforce_limits=False)
+    emu = MicrosoftEmulator(tls, enforce_limits=False, allow_http_loopback=True)
     verifier, challenge = _pkce()
     _status, location = emu.authorize({"client_id": emu.client_id, "redirect_uri": "http://127.0.0.1/cb",
                                        "code_challenge": challenge, "login_hint": "b@example.test"})

@@ -6,7 +6,7 @@ kind of fault must really have fired: a soak whose faults never hit proves nothi
 
 import pytest
 
-from calsync.sandbox.tls import make_tls_material
+from calsync.sandbox.kernel.tls import make_tls_material
 from devtools.soak.report import FAILING, soak_one, table
 
 # what the short mode must have thrown at the engine, each at least once

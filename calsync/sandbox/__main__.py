@@ -13,9 +13,9 @@ import signal
 import sys
 import threading
 
-from .google_emulator import GoogleEmulator
-from .microsoft_emulator import MicrosoftEmulator
-from .tls import make_tls_material
+from .google import GoogleEmulator
+from .kernel.tls import make_tls_material
+from .microsoft import MicrosoftEmulator
 
 
 def main(argv=None) -> int:
@@ -29,6 +29,8 @@ def main(argv=None) -> int:
     parser.add_argument("--no-seed", action="store_true", help="start with empty calendars")
     parser.add_argument("--no-limits", action="store_true",
                         help="do not enforce the providers' quotas and concurrency limits")
+    parser.add_argument("--allow-http-loopback", action="store_true",
+                        help="accept plain-http webhook callbacks on loopback hosts (the real APIs require https)")
     args = parser.parse_args(argv)
 
     state_dir = args.state_dir
@@ -37,10 +39,12 @@ def main(argv=None) -> int:
     tls = make_tls_material(os.path.join(state_dir, "tls") if state_dir else None, host=args.host)
     google = GoogleEmulator(
         tls, host=args.host, port=args.google_port, enforce_quotas=not args.no_limits,
+        allow_http_loopback=args.allow_http_loopback,
         state_file=os.path.join(state_dir, "google.json") if state_dir else None,
     ).start()
     microsoft = MicrosoftEmulator(
         tls, host=args.host, port=args.microsoft_port, enforce_limits=not args.no_limits,
+        allow_http_loopback=args.allow_http_loopback,
         state_file=os.path.join(state_dir, "microsoft.json") if state_dir else None,
     ).start()
     if not args.no_seed:

@@ -12,7 +12,7 @@ import sys
 import tempfile
 import time
 
-from calsync.sandbox.tls import make_tls_material
+from calsync.sandbox.kernel.tls import make_tls_material
 
 from .report import failed, soak_one, table
 

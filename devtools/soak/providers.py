@@ -20,8 +20,8 @@ from calsync.mapping import event_values
 from calsync.microsoft import GraphCalendarClient, MicrosoftConfig
 from calsync.microsoft import auth as ms_auth
 from calsync.microsoft import parse as ms_parse
-from calsync.sandbox.google_emulator import GoogleEmulator
-from calsync.sandbox.microsoft_emulator import MicrosoftEmulator
+from calsync.sandbox.google import GoogleEmulator
+from calsync.sandbox.microsoft import MicrosoftEmulator
 
 GOOGLE_REDIRECT = "https://odoo.example.test/fieldops_calendar_sync/oauth/google/callback"
 MS_REDIRECT = "https://odoo.example.test/fieldops_calendar_sync/oauth/microsoft/callback"
@@ -124,7 +124,7 @@ class GoogleKit(ProviderKit):
     api_path = "/calendar/v3/"
 
     def start(self):
-        self.emulator = GoogleEmulator(self.tls, enforce_quotas=True).start()
+        self.emulator = GoogleEmulator(self.tls, enforce_quotas=True, allow_http_loopback=True).start()
         self._count_refusals("_charge")
         self.config = GoogleConfig.sandbox(self.emulator.base_url, self.tls.cert_path,
                                            client_id=self.emulator.client_id,
@@ -139,10 +139,10 @@ class GoogleKit(ProviderKit):
         return GoogleCalendarClient(self.config, token, sleep=self.advance, timeout=CLIENT_TIMEOUT)
 
     def revoke(self, account):
-        self.emulator.revoke(account)
+        self.emulator.revoke_consent(account)
 
     def expire_cursors(self, account):
-        self.emulator.expire_sync_tokens(account)
+        self.emulator.expire_sync_state(account)
 
     def raw_event(self, account, event_id):
         with self.emulator.lock:
@@ -159,7 +159,7 @@ class MicrosoftKit(ProviderKit):
     api_path = "/v1.0/"
 
     def start(self):
-        self.emulator = MicrosoftEmulator(self.tls, enforce_limits=True).start()
+        self.emulator = MicrosoftEmulator(self.tls, enforce_limits=True, allow_http_loopback=True).start()
         self._count_refusals("_enter")
         self.config = MicrosoftConfig.sandbox(self.emulator.base_url, self.tls.cert_path,
                                               client_id=self.emulator.client_id,
@@ -177,7 +177,7 @@ class MicrosoftKit(ProviderKit):
         self.emulator.revoke_consent(account)
 
     def expire_cursors(self, account):
-        self.emulator.expire_delta_tokens(account)
+        self.emulator.expire_sync_state(account)
 
     def raw_event(self, account, event_id):
         with self.emulator.lock:

@@ -13,9 +13,9 @@ import requests
 from odoo import api
 from odoo.tests import HttpCase
 
-from calsync.sandbox.google_emulator import GoogleEmulator
-from calsync.sandbox.microsoft_emulator import MicrosoftEmulator
-from calsync.sandbox.tls import make_tls_material
+from calsync.sandbox.google import GoogleEmulator
+from calsync.sandbox.kernel.tls import make_tls_material
+from calsync.sandbox.microsoft import MicrosoftEmulator
 
 from .common import ensure_test_key, warm_up_http
 
@@ -26,8 +26,11 @@ class SandboxProviders:
     def __init__(self, enforce_limits=False):
         self.directory = tempfile.mkdtemp(prefix="fieldops-test-sandbox-")
         self.tls = make_tls_material(os.path.join(self.directory, "tls"))
-        self.google = GoogleEmulator(self.tls, enforce_quotas=enforce_limits).start()
-        self.microsoft = MicrosoftEmulator(self.tls, enforce_limits=enforce_limits, duplicate_notifications=0).start()
+        self.google = GoogleEmulator(self.tls, enforce_quotas=enforce_limits, allow_http_loopback=True).start()
+        # the test server receives webhooks on plain http://127.0.0.1: the loopback allowance (the real APIs
+        # want https)
+        self.microsoft = MicrosoftEmulator(self.tls, enforce_limits=enforce_limits, duplicate_notifications=0,
+                                           allow_http_loopback=True).start()
         self.emulators = {"google": self.google, "microsoft": self.microsoft}
         self.info_path = os.path.join(self.directory, "sandbox.json")
         info = {"ca_cert": self.tls.cert_path}

@@ -171,7 +171,7 @@ class TestGoogleSync(SandboxCase):
                                        scheduled_date_end=datetime(2026, 12, 16, 10, 0))
         self.push()
         self.pull()
-        self.emulator.expire_sync_tokens(self.account)
+        self.emulator.expire_sync_state(self.account)
         self.pull()
         self.assertEqual(len(self._events()), 2)
         self.assertEqual(set(jobs.calendar_link_ids.mapped("state")), {"in_sync"})
@@ -201,7 +201,7 @@ class TestGoogleSync(SandboxCase):
 
     def test_revoked_consent_needs_reauth_and_keeps_owed_work(self):
         job = self._job()
-        self.emulator.revoke(self.account)
+        self.emulator.revoke_consent(self.account)
         self.push()
         self.assertEqual(self.connection.state, "needs_reauth")
         self.assertEqual(job.calendar_link_ids.state, "pending_push")

@@ -62,7 +62,7 @@ class TestMicrosoftSync(SandboxCase):
                                        scheduled_date_end=datetime(2026, 12, 15, 10, 0))
         run_job(self, self.connection, "_job_push")
         run_job(self, self.connection, "_job_pull")
-        self.emulator.expire_delta_tokens(self.account)
+        self.emulator.expire_sync_state(self.account)
         run_job(self, self.connection, "_job_pull")
         self.assertEqual(len(self._events()), 2)
         self.assertEqual(set(jobs.calendar_link_ids.mapped("state")), {"in_sync"})

@@ -1,6 +1,6 @@
 """The emulators' fault queue: what the next matching API requests should suffer.
 
-Both emulators take faults the same way (in-process or through ``/_sandbox/fault``):
+Both emulators take faults the same way (in-process or through ``/_sandbox/inject_fault``):
 a kind, how many requests it hits, which request paths it matches, and how many
 matching requests to let through first (``after``), so a test can fail the second
 batch of a push without racing the first.

@@ -1,0 +1,208 @@
+"""A Microsoft identity platform and Graph v1.0 calendar emulator on loopback, for msal and requests.
+
+Written from Microsoft's public documentation: OpenID configuration, an
+authorize page that consents at once, a token endpoint that checks the client
+secret, the redirect URI and PKCE and issues id tokens carrying the nonce (over
+TLS: msal refuses plain http); Graph calendarView delta (a window is required,
+pages, the delta link last, ``@removed`` for deletions and for events leaving the
+window, 410 when the sync state is gone), events with changeKey and If-Match,
+``transactionId`` dedupe, subscriptions (https callbacks only) with the real
+validation handshake and lifecycle notifications, change notifications really
+POSTed (sometimes twice, as Graph does), ``$batch`` (at most 20, ``dependsOn``),
+and Graph's limits (4 concurrent requests and 10,000 requests per 10 minutes per
+mailbox). The shared mechanics are ``calsync.sandbox.kernel``; this package is
+Graph's wire format, one file per resource. Shares no code with ``calsync.microsoft``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import secrets
+import time
+import urllib.parse
+
+from ..kernel.emulator import EmulatorBase
+from ..kernel.throttle import Throttle, Throttled
+from .batch import BatchMixin
+from .delta import DeltaMixin
+from .errors import GraphError, fault_error, not_found
+from .events import EventsMixin
+from .oauth import OAuthMixin
+from .people import PeopleMixin
+from .recurrence import RecurrenceMixin
+from .subscriptions import SubscriptionsMixin
+
+# Graph throttling limits, Outlook service limits: 4 concurrent requests per mailbox
+MAILBOX_CONCURRENCY = 4
+
+
+class MicrosoftEmulator(EventsMixin, DeltaMixin, RecurrenceMixin, SubscriptionsMixin, OAuthMixin, BatchMixin,
+                        PeopleMixin, EmulatorBase):
+    """Identity platform + Graph on one TLS port; thread-safe; state in memory (optionally a file).
+
+    Fault kinds (``inject_fault``): rate_limit (429), server_error (503), gone (410 on delta), slow,
+    apply_then_fail.
+    """
+
+    error_class = GraphError
+    malformed_errors = (ValueError, KeyError)
+    http_methods = ("GET", "POST", "PATCH", "DELETE")
+
+    def __init__(self, tls, host="127.0.0.1", port=0, enforce_limits=True, state_file=None,
+                 client_id="sandbox-microsoft-client", client_secret=None, duplicate_notifications=0.3, seed=7,
+                 mailbox_limit=10000, mailbox_window=600.0, allow_http_loopback=False):
+        # Graph: 10,000 requests per 10 minutes per mailbox
+        super().__init__(tls, host, port, client_id=client_id,
+                         client_secret=client_secret or "sbx-mcs-" + secrets.token_urlsafe(24),
+                         state_file=state_file,
+                         throttle=Throttle(mailbox_limit, mailbox_window, enforce_limits, MAILBOX_CONCURRENCY),
+                         allow_http_loopback=allow_http_loopback)
+        self.issued.add("microsoft client secret", self.client_secret)
+        self.seq = itertools.count(1)
+        self.mailboxes: dict[str, dict] = {}  # account -> {event id -> event}
+        self.changes: dict[str, dict] = {}  # account -> {event id -> seq}
+        self.min_delta: dict[str, int] = {}
+        self.subscriptions = {}
+        self.duplicates = duplicate_notifications
+        self.random = random.Random(seed)
+        self.load_state()
+
+    # -- state file ------------------------------------------------------------------------
+    def state_snapshot(self):
+        with self.lock:
+            return {"mailboxes": self.mailboxes, "changes": self.changes, "refresh": dict(self.refresh)}
+
+    def restore_state(self, state):
+        self.mailboxes, self.changes = state.get("mailboxes", {}), state.get("changes", {})
+        self.oauth.restore_refresh(state.get("refresh", {}), "microsoft refresh token")
+        top = max([s for c in self.changes.values() for s in c.values()] or [0])
+        self.seq = itertools.count(top + 1)
+
+    # -- control ------------------------------------------------------------------------------
+    def extra_actions(self):
+        return {"send_lifecycle": lambda p: self.send_lifecycle(p["subscription_id"], p["event"])}
+
+    def expire_sync_state(self, account=None):
+        """Every delta token issued so far (for ``account``, or all) is gone: the next delta with one is 410."""
+        with self.lock:
+            for box in list(self.mailboxes):
+                if account is None or box == account:
+                    self.min_delta[box] = max(self.changes.get(box, {}).values() or [0]) + 1
+
+    def reset(self):
+        with self.lock:
+            self.mailboxes.clear()
+            self.changes.clear()
+            self.subscriptions.clear()
+        super().reset()
+
+    # -- HTTP ---------------------------------------------------------------------------------
+    def is_oauth_path(self, path):
+        return "/oauth2/" in path or "openid-configuration" in path or "discovery" in path
+
+    def malformed(self):
+        return self.reply(400, {"error": {"code": "BadRequest", "message": "Malformed request."}})
+
+    def route(self, request):
+        path, method, headers, query = request.path, request.method, request.headers, request.query
+        if path.endswith("/v2.0/.well-known/openid-configuration"):
+            return self.reply(200, self.openid_configuration(path.strip("/").split("/")[0]))
+        if path.endswith("/oauth2/v2.0/authorize"):
+            status, target = self.authorize(query)
+            if status == 302:
+                return self.reply(302, b"", "text/html", {"Location": target})
+            return self.reply(status, target)
+        if path.endswith("/oauth2/v2.0/token") and method == "POST":
+            return self.reply(*self.token(dict(urllib.parse.parse_qsl(request.raw.decode()))))
+        payload = json.loads(request.raw) if request.raw.strip() else None
+        if path == "/v1.0/$batch" and method == "POST":
+            status, answer, extra = self.batch(headers, payload)
+        else:
+            status, answer, extra = self.graph(method, path, query, headers, payload)
+        return self.reply(status, answer, headers=extra)
+
+    # -- Graph --------------------------------------------------------------------------------
+    def _account_of(self, headers):
+        auth = headers.get("Authorization", "")
+        entry = self.oauth.access_entry(auth[7:]) if auth.startswith("Bearer ") else None
+        if entry is None:
+            raise GraphError(401, "InvalidAuthenticationToken", "Access token has expired or is not yet valid.")
+        return entry["account"]
+
+    def _enter(self, account):
+        try:
+            self.throttle.enter(account)
+        except Throttled as over:
+            message = "Too many requests." if over.reason == "quota" else "MailboxConcurrency limit exceeded."
+            raise GraphError(429, "ApplicationThrottled", message, {"Retry-After": str(over.retry_after)}) from None
+
+    def graph(self, method, path, query, headers, body):
+        """One Graph call: returns (status, body dict or None, extra headers); logged with its status."""
+        return self.log.answer(method, path, query, lambda: self._graph(method, path, query, headers, body))
+
+    def _graph(self, method, path, query, headers, body):
+        fault = self.faults.take(path)
+        if fault:
+            error = fault_error(fault["kind"], fault["retry_after"], path)
+            if error is not None:
+                raise error
+        account = self._account_of(headers)
+        self._enter(account)
+        try:
+            if fault and fault["kind"] == "slow":  # a slow answer holds its place among the 4 concurrent
+                time.sleep(float(fault["delay"] or 1))
+            result = self._route(account, method, path, query, headers, body)
+        finally:
+            self.throttle.leave(account)
+        if fault and fault["kind"] == "apply_then_fail":
+            raise GraphError(503, "ServiceUnavailable", "Service unavailable (the change was applied).")
+        return result
+
+    def _route(self, account, method, path, query, headers, body):
+        parts = [urllib.parse.unquote(p) for p in path.strip("/").split("/")]
+        if parts[:1] != ["v1.0"]:
+            raise GraphError(404, "ResourceNotFound", "Resource not found.")
+        rest = parts[1:]
+        if rest[:1] == ["subscriptions"]:
+            return self._subscriptions(account, method, rest[1:], body)
+        if rest[:1] != ["me"]:
+            raise GraphError(404, "ResourceNotFound", "Resource not found.")
+        rest = rest[1:]
+        if rest[:1] == ["calendars"] and len(rest) >= 2:
+            rest = rest[2:]  # one calendar per mailbox in the sandbox
+        if rest == ["calendarView", "delta"] and method == "GET":
+            return 200, self._delta(account, query, headers), {}
+        if rest == ["events"] and method == "POST":
+            return 201, self._create(account, body), {}
+        if len(rest) == 3 and rest[0] == "events" and rest[2] == "instances" and method == "GET":
+            return 200, self._instances(account, rest[1], query), {}
+        if len(rest) == 2 and rest[0] == "events":
+            return self._event(account, method, rest[1], headers, body)
+        raise GraphError(405, "MethodNotAllowed", "Method not allowed.")
+
+    def _event(self, account, method, event_id, headers, body):
+        """GET / PATCH / DELETE /me/events/{id}: an event, an exception, or an occurrence of a series."""
+        box = self.mailboxes.get(account, {})
+        if event_id not in box:
+            occurrence = self._occurrence(account, event_id)
+            if occurrence is None:
+                raise not_found()
+            if method == "GET":
+                return 200, occurrence, {}
+            # editing or deleting one occurrence makes it an exception of its own; the series is untouched
+            box[event_id] = dict(occurrence, type="exception")
+        if box[event_id].get("@deleted"):
+            raise not_found()
+        if method == "GET":
+            return 200, box[event_id], {}
+        self._check_if_match(box[event_id], headers)
+        if method == "PATCH":
+            updated = dict(box[event_id])
+            updated.update({k: v for k, v in (body or {}).items() if k not in ("id", "changeKey")})
+            return 200, self._save_event(account, updated), {}
+        if method == "DELETE":
+            self._delete_event(account, event_id)
+            return 204, None, {}
+        raise GraphError(405, "MethodNotAllowed", "Method not allowed.")
