@@ -37,7 +37,7 @@ def config(emulator, tls):
 def sign_in(config, account, scopes=None):
     """The code flow: the sandbox's sign-in page as ``account`` (created there if new); the token JSON."""
     url, verifier = google_oauth.authorization_url(config, REDIRECT, "state-123", scopes=scopes, login_hint=account)
-    params = consent(url, account)
+    params = consent(url, account, config.ca_certs)
     assert params["state"] == "state-123"
     signed_in = google_oauth.exchange_code(config, REDIRECT, params["code"], verifier, scopes=scopes)
     assert signed_in.account_email == account

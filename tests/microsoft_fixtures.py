@@ -32,7 +32,7 @@ def ms_config(ms_emulator, tls):
 def ms_sign_in(config, account, state="state-xyz"):
     """The code flow up to the callback: the sandbox's sign-in page as ``account`` (created there if new)."""
     flow = ms_auth.start_auth(config, REDIRECT, state, login_hint=account)
-    return flow, consent(flow["auth_uri"], account)
+    return flow, consent(flow["auth_uri"], account, config.ca_certs)
 
 
 @pytest.fixture

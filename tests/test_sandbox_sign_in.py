@@ -7,6 +7,7 @@ record the account that really signed in (Google's ID token ``email``, Graph's `
 
 from __future__ import annotations
 
+import json
 import urllib.parse
 
 import pytest
@@ -17,6 +18,8 @@ from calsync.google import GoogleConfig
 from calsync.google import oauth as google_oauth
 from calsync.microsoft import MicrosoftConfig
 from calsync.microsoft import auth as ms_auth
+from calsync.sandbox.google.errors import ApiError
+from calsync.sandbox.microsoft.errors import GraphError
 from calsync.signin import browser_url, calendar_key
 
 from .google_fixtures import REDIRECT
@@ -99,12 +102,12 @@ def test_google_page_refuses_what_is_not_an_address(config):
 
 
 def test_google_unknown_accounts_are_not_made_by_api_or_control_calls(emulator, config, token, account):
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(ApiError) as refused:
         emulator.person_create("nobody-g@example.test", {"title": "x", "start": "2026-12-01T09:00:00Z",
                                                           "end": "2026-12-01T10:00:00Z"})
-    assert getattr(refused.value, "status", None) == 404
+    assert refused.value.status == 404
     assert "nobody-g@example.test" not in emulator.accounts
-    stored = __import__("json").loads(token)
+    stored = json.loads(token)
     other = _session().get(f"{emulator.base_url}/calendar/v3/calendars/nobody-g%40example.test/events",
                            headers={"Authorization": f"Bearer {stored['token']}"}, verify=config.ca_certs, timeout=10)
     assert other.status_code == 404
@@ -119,7 +122,6 @@ def test_the_plain_http_listener_serves_the_page_only(emulator):
 
 def test_google_id_token_for_another_client_is_refused():
     import base64
-    import json
 
     def part(obj):
         return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
@@ -176,8 +178,8 @@ def test_microsoft_cancel_sends_access_denied(ms_emulator, ms_config):
 
 
 def test_microsoft_unknown_mailboxes_are_not_made_by_control_calls(ms_emulator):
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(GraphError) as refused:
         ms_emulator.person_create("nobody-m@example.test", {"title": "x", "start": "2026-12-01T09:00:00Z",
                                                              "end": "2026-12-01T10:00:00Z"})
-    assert getattr(refused.value, "status", None) == 404
+    assert refused.value.status == 404
     assert "nobody-m@example.test" not in ms_emulator.accounts

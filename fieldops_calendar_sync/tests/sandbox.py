@@ -9,7 +9,6 @@ import os
 import tempfile
 
 import requests
-
 from odoo import api
 from odoo.tests import HttpCase
 
