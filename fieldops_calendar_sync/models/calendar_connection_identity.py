@@ -49,13 +49,20 @@ class CalendarConnection(models.Model):
             )
 
     def _calendar_holder(self, key=None):
-        """Another connection (any company, archived too) that holds the calendar ``key`` (default: ours)."""
+        """Another connection (any company, archived too) that holds the calendar ``key`` (default: ours).
+
+        Read in SQL without flushing: flushing our own pending write first would meet the unique index
+        before this check could say which connection holds the calendar.
+        """
         self.ensure_one()
-        key = key or self.calendar_key
+        key = key or calendar_key(self.provider, self.account_email, self.calendar_ref)
         if not key:
             return self.browse()
-        return self.sudo().with_context(active_test=False).search(
-            [("calendar_key", "=", key), ("id", "!=", self.id), ("state", "in", HOLDING_STATES)], limit=1)
+        self.env.cr.execute(
+            "SELECT id FROM fieldops_calendar_connection WHERE calendar_key = %s AND id != %s AND state IN %s "
+            "ORDER BY id LIMIT 1", (key, self.id or 0, HOLDING_STATES))
+        row = self.env.cr.fetchone()
+        return self.sudo().browse(row[0]) if row else self.browse()
 
     def _calendar_taken_message(self, holder):
         """Within the company, name the connection to use instead; across companies, name nothing of theirs."""

@@ -5,8 +5,10 @@ import os
 import time
 import urllib.parse
 
+import psycopg2
 from odoo.tests import new_test_user, tagged
 from odoo.tests.common import ChromeBrowser
+from odoo.tools import mute_logger
 
 from .sandbox import SandboxHttpCase
 
@@ -52,7 +54,8 @@ class TestSignInAsAPersonDoes(SandboxHttpCase):
             self._wait_for(browser, f"location.href.startsWith('{self.sandbox.google.consent_url}/') "
                                     "&& document.readyState === 'complete' && !!document.querySelector('form')")
             self.assertEqual(self._evaluate(browser, "location.protocol"), "http:", "no certificate warning")
-            self.assertIn("typed-tour@example.test", self._evaluate(browser, "document.body.innerText"))
+            self.assertEqual(self._evaluate(browser, "document.querySelector('input[name=other]').value"),
+                             "typed-tour@example.test", "the typed account is offered first")
             self._screenshot(browser, "consent_page")
             self._evaluate(browser, """(() => {
                 document.querySelector('#use-other').checked = true;
@@ -70,7 +73,8 @@ class TestSignInAsAPersonDoes(SandboxHttpCase):
         self.assertEqual(connection.account_email, "signed-tour@example.test")
         self.assertEqual(connection.typed_account_email, "typed-tour@example.test")
         self.assertIn("signed-tour@example.test", self.sandbox.google.accounts, "the page created the account")
-        self.assertIn("typed-tour@example.test", connection.message_ids.mapped("body")[0])
+        self.assertTrue(any("typed-tour@example.test" in body and "signed-tour@example.test" in body
+                            for body in connection.message_ids.mapped("body")), "the chatter says so too")
 
     def _evaluate(self, browser, expression):
         answer = browser._websocket_request("Runtime.evaluate", params={"expression": expression,
@@ -174,6 +178,12 @@ class TestSignInAsAPersonDoes(SandboxHttpCase):
 
         first = self._connection("Direct one", "direct@example.test")
         first.sudo().write({"state": "sandbox_connected"})
+        first.flush_recordset()  # an earlier transaction connected it
         second = self._connection("Direct two", "DIRECT@example.test")
         with self.assertRaisesRegex(ValidationError, "already connected as “Direct one”"):
             second.sudo().write({"state": "sandbox_connected", "calendar_ref": "primary"})
+        third = self._connection("Direct three", "direct@example.test")
+        with self.assertRaises(psycopg2.errors.UniqueViolation), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+            # the database itself refuses, even where no check runs
+            self.env.cr.execute("UPDATE fieldops_calendar_connection SET state = 'connected', calendar_key = %s "
+                                "WHERE id = %s", (first.calendar_key, third.id))
