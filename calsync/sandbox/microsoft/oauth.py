@@ -74,7 +74,8 @@ class OAuthMixin:
         if problem:
             return self.reply(400, problem)
         scopes = (params.get("scope") or "").split()
-        return render_page(product="Microsoft 365", client_name="FieldOps Calendar Sync", permissions=[PERMISSIONS.get(s, s) for s in scopes],
+        return render_page(product="Microsoft 365", client_name="FieldOps Calendar Sync",
+                           permissions=[PERMISSIONS.get(s, s) for s in scopes],
                            accounts=self.accounts.listing(), hint=params.get("other") or params.get("login_hint")
                            or "", error=error, status=status)
 
