@@ -179,11 +179,12 @@ class TestSignInAsAPersonDoes(SandboxHttpCase):
         first = self._connection("Direct one", "direct@example.test")
         first.sudo().write({"state": "sandbox_connected"})
         first.flush_recordset()  # an earlier transaction connected it
-        second = self._connection("Direct two", "DIRECT@example.test")
-        with self.assertRaisesRegex(ValidationError, "already connected as “Direct one”"):
-            second.sudo().write({"state": "sandbox_connected", "calendar_ref": "primary"})
-        third = self._connection("Direct three", "direct@example.test")
-        with self.assertRaises(psycopg2.errors.UniqueViolation), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+        third = self._connection("Direct three", "other-direct@example.test")
+        third.flush_recordset()
+        with self.assertRaises(psycopg2.errors.UniqueViolation), mute_logger("odoo.sql_db"):
             # the database itself refuses, even where no check runs
             self.env.cr.execute("UPDATE fieldops_calendar_connection SET state = 'connected', calendar_key = %s "
                                 "WHERE id = %s", (first.calendar_key, third.id))
+        second = self._connection("Direct two", "DIRECT@example.test")
+        with self.assertRaisesRegex(ValidationError, "already connected as “Direct one”"):
+            second.sudo().write({"state": "sandbox_connected", "calendar_ref": "primary"})
