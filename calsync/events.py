@@ -43,6 +43,12 @@ class RemoteEvent:
     we created it (Google private extended property / client event id, Graph
     ``transactionId``); ``None`` means the event is not ours and is left alone.
     ``data`` is ``None`` for a deleted (cancelled) event.
+
+    ``unknown`` names the ``EventData`` fields the provider did not send (absent is not
+    empty): a Graph delta occurrence stub carries no subject, body or location, an answer
+    trimmed by ``$select`` only what was selected. ``data`` holds a placeholder there
+    ("" for text); ``mapping.event_values`` leaves such fields out, and the planner reads a
+    field left out as "the calendar did not change it", so a stub never empties a job.
     """
 
     id: str
@@ -53,6 +59,11 @@ class RemoteEvent:
     ical_uid: str | None = None
     series_id: str | None = None
     original_start: datetime | None = None
+    unknown: frozenset[str] = frozenset()
+
+    def knows(self, name: str) -> bool:
+        """Whether the provider sent ``EventData`` field ``name`` (False: unknown, not empty)."""
+        return name not in self.unknown
 
 
 @dataclass(frozen=True)

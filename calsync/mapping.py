@@ -115,8 +115,16 @@ def _strip_crew(description: str) -> str:
     return text
 
 
+# value name <- the EventData field it is read from
+_SOURCES = {"start": "start", "end": "end", "notes": "description", "title": "title", "location": "location"}
+
+
 def event_values(remote: RemoteEvent) -> dict:
-    """The synced and push-only fields of a live event, checked; ``InvalidEvent`` names the problem."""
+    """The synced and push-only fields of a live event, checked; ``InvalidEvent`` names the problem.
+
+    A field the provider did not send (``RemoteEvent.unknown``) is left out of the result:
+    absent is not empty, and the planner reads a missing value as "unchanged on the calendar".
+    """
     data = remote.data
     if remote.deleted or data is None:
         raise InvalidEvent("the event has no content", event_id=remote.id)
@@ -124,13 +132,27 @@ def event_values(remote: RemoteEvent) -> dict:
         raise InvalidEvent("the event has no start or end", event_id=remote.id)
     if data.end < data.start:
         raise InvalidEvent("the event ends before it starts", event_id=remote.id)
-    return {
+    values = {
         "start": _utc(data.start),
         "end": _utc(data.end),
         "notes": _strip_crew(data.description),
         "title": data.title or "",
         "location": data.location or "",
     }
+    return {name: value for name, value in values.items() if remote.knows(_SOURCES[name])}
+
+
+def complete(values: dict, base: dict | None) -> dict | None:
+    """``values`` with each field the calendar did not send taken from ``base`` (unchanged there).
+
+    None when a field is missing and there is no base to take it from: nothing can be said.
+    """
+    missing = [name for name in _SOURCES if name not in values]
+    if not missing:
+        return values
+    if base is None:
+        return None
+    return {**{name: base.get(name) for name in missing}, **values}
 
 
 def to_base(values: dict) -> dict:

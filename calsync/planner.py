@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from . import merge
 from .events import OpKind, WriteOp
-from .mapping import PUSH_ONLY_FIELDS, SYNCED_FIELDS, JobValues, from_base, job_to_event
+from .mapping import PUSH_ONLY_FIELDS, SYNCED_FIELDS, JobValues, complete, from_base, job_to_event
 from .store import LinkRecord
 
 
@@ -70,10 +70,16 @@ def plan_merge(link: LinkRecord, job: JobValues, remote: dict, owners: dict | No
     ``owners`` maps a synced field to who owns it on this connection: "job" (a calendar edit
     of it is undone, like an edit of a job-only field), "calendar" (the job's value never
     goes out; the addon refuses job edits of it) or "both" (the default: three-way rules).
+
+    A field missing from ``remote`` is one the calendar did not send (a delta stub): it counts
+    as unchanged there, never as empty. Without a base nothing is known of it: the job is sent.
     """
     local = agreed_values(job)
     base = from_base(link.base)
     owners = owners or {}
+    remote = complete(remote, base)
+    if remote is None:
+        return MergePlan(needs_push=True)
     if base is None:
         # never agreed (a link made before its first sync): the job is the source
         return MergePlan(needs_push=any(local[f] != remote[f] for f in SYNCED_FIELDS),

@@ -29,7 +29,7 @@ from .errors import (
 from .events import OpKind, RemoteEvent
 from .guard import MassDeletionGuard
 from .history import FROM_CALENDAR, TO_CALENDAR, HistoryEntry, diff
-from .mapping import PUSH_ONLY_FIELDS, SYNCED_FIELDS, describe, event_values, from_base, to_base
+from .mapping import PUSH_ONLY_FIELDS, SYNCED_FIELDS, complete, describe, event_values, from_base, to_base
 from .planner import PushPlan, agreed_values, plan_merge, plan_push
 from .provider import CalendarProvider
 from .store import Conflict, LinkRecord, LinkStore
@@ -390,6 +390,8 @@ def _adopt_landed_write(link, values) -> None:
 
 
 def _apply_merge(store, link, job, remote, values) -> str:
+    # a field the calendar did not send is unchanged there (absent is not empty)
+    values = complete(values, from_base(link.base)) or values
     _adopt_landed_write(link, values)
     plan = plan_merge(link, job, values, store.field_owners())
     link.version = remote.version

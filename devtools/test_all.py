@@ -1,7 +1,8 @@
 """The test command: the engine suite (pinned and current), then the Odoo suite on real Odoo 18.
 
 Usage: ``bin/test [--require-odoo] [--engine-only | --odoo-only] [--pinned-only]
-[--odoo-tags TAGS] [--commit-tags TAGS] [--bridge-tags TAGS] [--no-security] [-- pytest args]``.
+[--odoo-tags TAGS] [--commit-tags TAGS] [--bridge-tags TAGS] [--no-security] [-- pytest args]``, or
+``bin/test --live google|microsoft`` for the live contract run against a real test account.
 ``FIELDOPS_REQUIRE_ODOO=1`` is the same as ``--require-odoo``: a missing Odoo then fails instead of being
 reported as skipped. The recurring-orders bridge is tested in a database of its own (``--bridge-tags none``
 skips it), so the addon's own pass runs without fieldservice_recurring installed. Where Odoo is found, the
@@ -242,6 +243,32 @@ def run_security(tally, require):
     tally.add("security suite", passed, failed, note=f"({time.monotonic() - started:.0f} s)")
 
 
+def run_live(tally, provider, pytest_args):
+    """The provider contract against a real test account (``bin/test --live google|microsoft``)."""
+    from tests.live import variables
+
+    label = f"live contract run ({provider})"
+    reason = variables.skip_reason(provider)
+    if reason:
+        say(reason)
+        tally.add(label, 0, 0, 1, note="(no test account configured)")
+        return
+    python = engine_env.ensure_venv(os.path.join(ROOT, ".venv"), True, log=say)
+    os.makedirs(RUN_DIR, exist_ok=True)
+    report = os.path.join(RUN_DIR, f"junit-live-{provider}.xml")
+    if os.path.exists(report):
+        os.remove(report)
+    say(f"{label}: the contract, batch, series and token checks against the real API; "
+        "it deletes every event it made, also after a failure")
+    result = subprocess.run([python, "-m", "pytest", "-q", "-rs", f"tests/live/test_live_{provider}.py",
+                             f"--junitxml={report}", *pytest_args], cwd=ROOT,
+                            env={**os.environ, variables.RUN_SWITCH: "1"})
+    passed, failed, skipped = junit_counts(report) if os.path.exists(report) else (0, 1, 0)
+    if result.returncode not in (0, 5) and failed == 0:
+        failed = 1
+    tally.add(label, passed, failed, skipped)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="bin/test", description=__doc__)
     parser.add_argument("--require-odoo", action="store_true",
@@ -255,6 +282,8 @@ def main(argv=None):
     parser.add_argument("--bridge-tags", default=f"/{BRIDGE}",
                         help=f"test tags of the {BRIDGE} pass, in a database of its own ('none' skips it)")
     parser.add_argument("--no-security", action="store_true", help="skip the security suite")
+    parser.add_argument("--live", choices=("google", "microsoft"),
+                        help="only the live contract run against a real test account (README: Live contract run)")
     parser.add_argument("pytest_args", nargs="*")
     args = parser.parse_args(argv)
 
@@ -264,11 +293,13 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, interrupted)
     tally = Tally()
     try:
-        if not args.odoo_only:
+        if args.live:
+            run_live(tally, args.live, args.pytest_args)
+        elif not args.odoo_only:
             run_engine(tally, ".venv", True, args.pytest_args)
             if not args.pinned_only:
                 run_engine(tally, ".venv-current", False, args.pytest_args)
-        if not args.engine_only:
+        if not args.engine_only and not args.live:
             run_odoo(tally, args.require_odoo, args.odoo_tags, args.commit_tags, args.bridge_tags)
             if not args.no_security:
                 run_security(tally, args.require_odoo)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 import requests
 
-from ..errors import NeedsReauth, PreconditionFailed, ProviderError, SyncError, SyncTokenExpired, TransientError
+from ..errors import NeedsReauth, PreconditionFailed, ProviderError, SyncError, TransientError
 from ..events import ChangeSet, Channel, OpKind, RemoteEvent, WriteOp, WriteResult
 from ..provider import CalendarProvider
 from ..retry import brief_wait
@@ -24,8 +24,11 @@ from .parse import event_body, parse_event, parse_items
 
 BRIEF_ATTEMPTS = 3
 PAGE_SIZE = 200
-MAX_SUBSCRIPTION = timedelta(minutes=4230)
-BATCH_CHAINS = 4  # Graph runs $batch items in parallel: at most 4 per mailbox at once
+# Outlook event subscriptions last at most 10,080 minutes (under 7 days; 1,440 with resource data, which we
+# do not ask for); longer is 400 (subscription resource type, "Subscription lifetime"; the older 4,230-minute
+# limit is gone). We ask a little less, since Graph checks against its own clock, and renew at half-life.
+MAX_SUBSCRIPTION = timedelta(minutes=10080)
+CLOCK_MARGIN = timedelta(minutes=5)
 
 
 class GraphCalendarClient(CalendarProvider):
@@ -101,23 +104,21 @@ class GraphCalendarClient(CalendarProvider):
         return True
 
     # -- reading ----------------------------------------------------------------------------
+    def _window(self):
+        now = datetime.now(timezone.utc)
+        return now - timedelta(days=self.window[0]), now + timedelta(days=self.window[1])
+
     def list_changes(self, cursor=None) -> ChangeSet:
         if cursor:
             url = cursor
         else:
-            now = datetime.now(timezone.utc)
-            start = (now - timedelta(days=self.window[0])).strftime("%Y-%m-%dT%H:%M:%SZ")
-            end = (now + timedelta(days=self.window[1])).strftime("%Y-%m-%dT%H:%M:%SZ")
+            start, end = (moment.strftime("%Y-%m-%dT%H:%M:%SZ") for moment in self._window())
             url = f"{self._base()}/calendarView/delta?startDateTime={start}&endDateTime={end}"
         events, invalid, removed = [], [], []
         seen = set()
         while True:
-            try:
-                page = self._request("GET", url, headers={"Prefer": f"odata.maxpagesize={PAGE_SIZE}"})
-            except ProviderError as exc:
-                if exc.status == 410:
-                    raise SyncTokenExpired("Microsoft's delta state expired; a full resync is needed.") from None
-                raise
+            # an expired delta token (410 SyncStateNotFound, or another resync code) leaves as SyncTokenExpired
+            page = self._request("GET", url, headers={"Prefer": f"odata.maxpagesize={PAGE_SIZE}"})
             live, bad, gone = parse_items(page.get("value", []))
             for event in live:
                 if event.id not in seen:  # Graph may replay an event within one delta round
@@ -130,12 +131,33 @@ class GraphCalendarClient(CalendarProvider):
                 continue
             delta = page.get("@odata.deltaLink", "")
             break
+        events = self._complete_stubs(events)
         for event_id in dict.fromkeys(removed):
             # @removed is also how an event leaving the window is reported: look before calling it deleted
             current = self.get(event_id)
             if event_id not in seen:
                 events.append(current if current is not None else RemoteEvent(id=event_id, version="", deleted=True))
         return ChangeSet(events=tuple(events), cursor=delta, full=cursor is None, invalid=tuple(invalid))
+
+    def _complete_stubs(self, events):
+        """Occurrence stubs replaced by the full occurrences of their series, one /instances read per series.
+
+        calendarView delta sends a series' occurrences as stubs without subject or body (microsoft-graph-docs
+        issues #7632, #22197; Odoo 18's microsoft_calendar reads them from /instances the same way). A
+        stub the series no longer lists stays a stub: its missing fields are unknown, never empty.
+        """
+        series = {e.series_id for e in events if e.series_id and e.unknown and not e.deleted}
+        if not series:
+            return events
+        start, end = self._window()
+        full = {}
+        for series_id in sorted(series):
+            try:
+                full.update((o.id, o) for o in self.series_instances(series_id, start, end))
+            except ProviderError as exc:
+                if exc.status not in (400, 404):  # the series went away meanwhile: keep the stubs
+                    raise
+        return [full.get(e.id, e) if e.unknown and e.series_id in series else e for e in events]
 
     def get(self, event_id) -> RemoteEvent | None:
         try:
@@ -169,7 +191,17 @@ class GraphCalendarClient(CalendarProvider):
                 raise
 
     def apply(self, ops: list[WriteOp]) -> list[WriteResult]:
-        """Up to 20 writes per $batch, in 4 dependsOn chains so a mailbox never sees more than 4 at once."""
+        """Up to 20 writes per ``$batch``, all in parallel (no ``dependsOn``).
+
+        Graph accepts a batch only fully parallel, fully serial or with every dependent item on one
+        same item (json-batching known issues; microsoft-graph-docs issue #16280); several chains are
+        refused whole with 400. Graph hands a parallel batch's items to Outlook at most four at a
+        time (Graph throttling guidance, Outlook service limits), so a lone batch keeps the
+        4-concurrent-requests-per-mailbox limit. An item may still fail alone with 429 (other
+        requests reached the mailbox at the same moment) or 5xx: those items, and only those, are
+        sent again in the next batch after Retry-After, briefly; creates are idempotent by
+        ``transactionId`` and updates carry If-Match, so a retried item is never applied twice.
+        """
         if len(ops) <= 1:
             return super().apply(ops)
         results: list[WriteResult] = []
@@ -178,38 +210,48 @@ class GraphCalendarClient(CalendarProvider):
         return results
 
     def _batch(self, ops):
-        items = []
-        for index, op in enumerate(ops):
-            item = {"id": str(index + 1), **self._batch_request(op)}
-            if index >= BATCH_CHAINS:
-                item["dependsOn"] = [str(index + 1 - BATCH_CHAINS)]
-            items.append(item)
-        try:
-            answer = self._request("POST", f"{self.config.graph_base}/$batch", json={"requests": items})
-        except SyncError as exc:
-            return [WriteResult(op, error=exc) for op in ops]
-        by_id = {r["id"]: r for r in answer.get("responses", [])}
-        out = []
-        for index, op in enumerate(ops):
-            response = by_id.get(str(index + 1), {"status": 500, "headers": {}, "body": None})
-            status = response["status"]
-            if status < 300:
-                out.append(WriteResult(op, event=parse_event(response["body"]) if op.kind != OpKind.DELETE else None))
-                continue
-            if status == 424 or status >= 500 or status == 429:
-                try:  # a failed dependency or a transient failure: once more, alone
-                    out.append(WriteResult(op, event=self._apply_one(op)))
-                except SyncError as exc:
-                    out.append(WriteResult(op, error=exc))
-                continue
-            if op.kind == OpKind.DELETE and status == 404:
-                out.append(WriteResult(op))
-                continue
-            error = translate(status, response.get("headers") or {}, response.get("body"))
-            if op.kind == OpKind.UPDATE and status == 404:
-                error = PreconditionFailed("The Outlook event no longer exists.")
-            out.append(WriteResult(op, error=error))
-        return out
+        results: dict[int, WriteResult] = {}
+        pending = list(range(len(ops)))
+        for attempt in range(BRIEF_ATTEMPTS):
+            items = [{"id": str(index + 1), **self._batch_request(ops[index])} for index in pending]
+            try:
+                answer = self._request("POST", f"{self.config.graph_base}/$batch", json={"requests": items})
+            except SyncError as exc:
+                for index in pending:
+                    results[index] = WriteResult(ops[index], error=exc)
+                break
+            by_id = {r.get("id"): r for r in (answer or {}).get("responses", []) if isinstance(r, dict)}
+            again = []
+            for index in pending:
+                result, retry = self._batch_result(ops[index], by_id.get(str(index + 1)))
+                results[index] = result
+                if retry:
+                    again.append(index)
+            if not again:
+                break
+            waits = [brief_wait(results[index].error, attempt, BRIEF_ATTEMPTS) for index in again]
+            if any(wait is None for wait in waits):
+                break  # a long Retry-After (or the last attempt): those items leave with their error
+            self._sleep(max(waits))
+            pending = again
+        return [results[index] for index in range(len(ops))]
+
+    def _batch_result(self, op, response) -> tuple[WriteResult, bool]:
+        """One item's answer as a result, and whether to send that item again (a transient failure)."""
+        if response is None:  # every request gets an answer; a missing one is treated like a 5xx
+            return WriteResult(op, error=TransientError("Microsoft Graph left a batch item unanswered.")), True
+        status = response.get("status") or 500
+        body = response.get("body")
+        if status < 300:
+            return WriteResult(op, event=parse_event(body) if op.kind != OpKind.DELETE else None), False
+        if status == 424:  # a failed dependency (a serial batch): not applied, send it again
+            return WriteResult(op, error=TransientError("A batch item depended on one that failed.")), True
+        if op.kind == OpKind.DELETE and status == 404:
+            return WriteResult(op), False  # already gone counts as done
+        if op.kind == OpKind.UPDATE and status == 404:
+            return WriteResult(op, error=PreconditionFailed("The Outlook event no longer exists.")), False
+        error = translate(status, response.get("headers") or {}, body)
+        return WriteResult(op, error=error), isinstance(error, TransientError)
 
     def _batch_request(self, op: WriteOp) -> dict:
         base = "/me" + (f"/calendars/{self.calendar_id}" if self.calendar_id else "")
@@ -251,7 +293,7 @@ class GraphCalendarClient(CalendarProvider):
 
     # -- subscriptions -----------------------------------------------------------------------
     def watch(self, address, token, channel_id, ttl, lifecycle_address=None) -> Channel:
-        expires = datetime.now(timezone.utc) + min(ttl, MAX_SUBSCRIPTION)
+        expires = datetime.now(timezone.utc) + min(ttl, MAX_SUBSCRIPTION - CLOCK_MARGIN)
         body = {"changeType": "created,updated,deleted", "notificationUrl": address, "resource": "me/events",
                 "expirationDateTime": expires.strftime("%Y-%m-%dT%H:%M:%S.0000000Z"), "clientState": token}
         if lifecycle_address:
@@ -261,7 +303,7 @@ class GraphCalendarClient(CalendarProvider):
                        expires_at=_parse_expiry(answer["expirationDateTime"]), token=token)
 
     def renew(self, channel, ttl) -> Channel:
-        expires = datetime.now(timezone.utc) + min(ttl, MAX_SUBSCRIPTION)
+        expires = datetime.now(timezone.utc) + min(ttl, MAX_SUBSCRIPTION - CLOCK_MARGIN)
         answer = self._request("PATCH", f"{self.config.graph_base}/subscriptions/{channel.id}",
                                json={"expirationDateTime": expires.strftime("%Y-%m-%dT%H:%M:%S.0000000Z")})
         return Channel(id=channel.id, resource_id=channel.resource_id,

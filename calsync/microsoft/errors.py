@@ -20,9 +20,26 @@ def safe_json(answer):
         return None
 
 
+# An expired delta token: calendarView delta answers 410 SyncStateNotFound, the delta-query overview
+# speaks of "a 40X-series error with error codes such as syncStateNotFound" (identity resources answer 400
+# syncStateNotFound, Microsoft 365 Developer Blog, "Duration of change tracking tokens", 2020), and the
+# Graph errors page lists resyncRequired. Codes are compared case-insensitively (both spellings are seen).
+RESYNC_CODES = frozenset({"syncstatenotfound", "syncstateinvalid", "resyncrequired"})
+# A stale If-Match on an event is 412, and also 409 ErrorIrresolvableConflict (Graph errors page: 409
+# Conflict; community reports of event PATCH/DELETE): both mean "re-read and re-plan".
+VERSION_CONFLICT_CODES = frozenset({"errorirresolvableconflict"})
+
+
+def error_code(body) -> str:
+    """The ``error.code`` of a Graph error body, or ''."""
+    error = body.get("error") if isinstance(body, dict) else None
+    code = error.get("code") if isinstance(error, dict) else None
+    return code if isinstance(code, str) else ""
+
+
 def translate(status: int, headers, body) -> SyncError:
     """Graph's HTTP errors as the engine's typed errors."""
-    code = ((body or {}).get("error") or {}).get("code", "") if isinstance(body, dict) else ""
+    code = error_code(body)
     retry = (headers or {}).get("Retry-After") or (headers or {}).get("retry-after")
     try:
         retry_after = float(retry) if retry is not None else None
@@ -32,9 +49,9 @@ def translate(status: int, headers, body) -> SyncError:
         return NeedsReauth("Microsoft no longer accepts this calendar's access. Reconnect the calendar.")
     if status == 429 or (status == 503 and retry_after is not None):
         return RateLimited("Microsoft Graph is throttling this mailbox.", retry_after=retry_after, reason=code)
-    if status == 410:
+    if status == 410 or (400 <= status < 500 and code.lower() in RESYNC_CODES):
         return SyncTokenExpired("Microsoft's delta state expired; a full resync is needed.")
-    if status == 412:
+    if status == 412 or (status == 409 and code.lower() in VERSION_CONFLICT_CODES):
         return PreconditionFailed("The Outlook event changed since it was last read.")
     if status >= 500:
         return TransientError(f"Microsoft Graph answered {status}.")

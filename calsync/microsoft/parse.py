@@ -38,13 +38,30 @@ def _original_start(item: dict):
         return None
 
 
+def _version(item: dict) -> str:
+    """The changeKey; a delta stub carries only ``@odata.etag`` (W/"<changeKey>"), the same token."""
+    if item.get("changeKey"):
+        return item["changeKey"]
+    etag = item.get("@odata.etag") or ""
+    if etag.startswith("W/"):
+        etag = etag[2:]
+    return etag.strip('"')
+
+
+# EventData field <- the Graph property it is read from: a property missing from an answer is unknown
+# (calendarView delta sends occurrences as stubs of id, type, seriesMasterId, start, end and etag:
+# microsoft-graph-docs issues #7632 and #22197; a $select answer holds what was selected)
+_READ_FROM = {"title": "subject", "description": "body", "location": "location"}
+
+
 def parse_event(item: dict) -> RemoteEvent:
     event_id = item.get("id") if isinstance(item, dict) else None
     if not event_id:
         raise InvalidEvent("an event without an id")
-    common = {"id": event_id, "version": item.get("changeKey", ""), "identity": item.get("transactionId"),
+    common = {"id": event_id, "version": _version(item), "identity": item.get("transactionId"),
               "ical_uid": item.get("iCalUId"), "series_id": item.get("seriesMasterId"),
-              "original_start": _original_start(item)}
+              "original_start": _original_start(item),
+              "unknown": frozenset(name for name, prop in _READ_FROM.items() if prop not in item)}
     if item.get("isCancelled"):
         return RemoteEvent(deleted=True, **common)
     start, end = _when(item.get("start")), _when(item.get("end"))

@@ -13,13 +13,14 @@ from odoo import _, api, fields, models
 
 from calsync.errors import SyncError
 from calsync.events import Channel
+from calsync.microsoft.client import MAX_SUBSCRIPTION
 
 from ..tools import providers
 
 _logger = logging.getLogger(__name__)
 
 GOOGLE_TTL = timedelta(days=7)
-GRAPH_TTL = timedelta(minutes=4230)
+GRAPH_TTL = MAX_SUBSCRIPTION  # 10,080 minutes for Outlook events; the client asks a little less
 WEBHOOK_PATHS = {
     "google": "/fieldops_calendar_sync/webhook/google",
     "microsoft": "/fieldops_calendar_sync/webhook/microsoft",
@@ -38,8 +39,15 @@ class CalendarConnection(models.Model):
         return GOOGLE_TTL if self.provider == "google" else GRAPH_TTL
 
     def _open_channel(self, client=None):
-        """Commit a pending channel row, then ask the provider to watch; returns the channel row."""
+        """Commit a pending channel row, then ask the provider to watch; returns the channel row.
+
+        Without an https public base URL the providers would refuse the address: no channel is opened
+        (an empty recordset comes back) and the safety-net pull carries the calendar's changes.
+        """
         self.ensure_one()
+        if providers.push_refusal(self.env):
+            _logger.info("No push channel for calendar connection %s: the public base URL is not https", self.id)
+            return self.env["fieldops.calendar.channel"]
         base = providers.public_base_url(self.env)
         token = secrets.token_urlsafe(32)
         row = self.env["fieldops.calendar.channel"].sudo().create(
@@ -64,6 +72,8 @@ class CalendarConnection(models.Model):
     def _renew_channels(self):
         """Renew channels past half their life: Graph in place, Google by an overlapping new channel."""
         self.ensure_one()
+        if providers.push_refusal(self.env):
+            return  # nothing to open or renew: the providers push only to https (see _open_channel)
         now = fields.Datetime.now()
         client = self._make_client()
         active = self.channel_ids.filtered(lambda c: c.state == "active")

@@ -9,6 +9,8 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 
+from ..tools import providers
+
 HEALTH = [("ok", "Healthy"), ("warning", "Needs attention"), ("problem", "Not syncing")]
 CHANNEL_WARNING = timedelta(hours=24)
 SECRET_WARNING = timedelta(days=14)
@@ -30,6 +32,9 @@ class CalendarConnection(models.Model):
     health_summary = fields.Text(compute="_compute_health")
     token_expires_in = fields.Char(compute="_compute_health", string="Access token expires in")
     channel_expires_in = fields.Char(compute="_compute_health", string="Push channel expires in")
+    push_off_reason = fields.Char(compute="_compute_health", string="Push notifications",
+                                  help="Why Google or Microsoft cannot push this calendar's changes to Odoo, "
+                                  "if they cannot")
     sync_run_ids = fields.One2many("fieldops.calendar.sync.run", "connection_id", string="Sync runs")
 
     def _push_lag_seconds(self):
@@ -64,11 +69,13 @@ class CalendarConnection(models.Model):
     def _compute_health(self):
         now = fields.Datetime.now()
         Job = self.env["queue.job"].sudo()
+        push_off = providers.push_refusal(self.env)
         for conn in self:
             if not conn.id:
                 conn.update({"push_lag_seconds": 0, "quota_used": 0, "quota_limit": 0, "quota_window_label": False,
                              "quota_used_percent": 0, "failed_job_count": 0, "health": "warning",
-                             "health_summary": False, "token_expires_in": False, "channel_expires_in": False})
+                             "health_summary": False, "token_expires_in": False, "channel_expires_in": False,
+                             "push_off_reason": False})
                 continue
             used, limit = conn._quota_used()
             lag = conn._push_lag_seconds()
@@ -89,6 +96,9 @@ class CalendarConnection(models.Model):
                 warnings.append(_("the push channel expires soon"))
             if conn.conflict_count:
                 warnings.append(_("open conflicts: %s", conn.conflict_count))
+            if push_off and conn.state not in ("draft", "disconnected"):
+                warnings.append(_("no push notifications (the public base URL is not https): changes arrive "
+                                  "with the safety-net pull"))
             conn.update({
                 "push_lag_seconds": lag, "quota_used": used, "quota_limit": limit.units,
                 "quota_window_label": _("%s s", int(limit.window)) if limit.window < 120
@@ -100,6 +110,7 @@ class CalendarConnection(models.Model):
                 "token_expires_in": conn._time_left(conn.token_expires_at, now,
                                                     expired=_("renewed at the next sync")),
                 "channel_expires_in": conn._time_left(conn.channel_expires_at, now),
+                "push_off_reason": push_off,
             })
 
     def action_view_failed_jobs(self):

@@ -3,6 +3,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 
+from ..tools import providers
 from ..tools.cipher import get_cipher
 
 SECRET_PARAMS = {
@@ -25,6 +26,7 @@ class ResConfigSettings(models.TransientModel):
         help="The HTTPS address at which Google and Microsoft reach this Odoo for webhooks and sign-in "
         "redirects, for example https://erp.example.com",
     )
+    fieldops_push_warning = fields.Char(compute="_compute_push_warning")
     fieldops_google_client_id = fields.Char(
         string="Google client id", config_parameter="fieldops_calendar_sync.google_client_id"
     )
@@ -83,6 +85,15 @@ class ResConfigSettings(models.TransientModel):
             settings.fieldops_microsoft_secret_set = bool(
                 params.get_param(SECRET_PARAMS["fieldops_microsoft_client_secret"])
             )
+
+    @api.depends("fieldops_public_base_url", "fieldops_sandbox_mode")
+    def _compute_push_warning(self):
+        """Said while the admin types: a public base URL that is not https gets no push notifications."""
+        web_base = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
+        for settings in self:
+            base = (settings.fieldops_public_base_url or web_base or "").rstrip("/")
+            settings.fieldops_push_warning = providers.push_refusal_text(self.env, base,
+                                                                         settings.fieldops_sandbox_mode)
 
     def set_values(self):
         # reachable through call_kw on an empty recordset, bypassing execute()'s admin check

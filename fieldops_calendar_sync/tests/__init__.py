@@ -16,3 +16,4 @@ from . import test_field_ownership
 from . import test_dispatcher_health
 from . import test_security
 from . import test_connect_flow
+from . import test_push_needs_https

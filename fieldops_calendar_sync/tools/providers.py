@@ -6,6 +6,8 @@ import os
 from odoo.exceptions import UserError
 from odoo.tools import config
 
+from calsync import push_address
+
 SANDBOX_CONFIG_KEY = "fieldops_calendar_sync_sandbox"
 SANDBOX_PARAM = "fieldops_calendar_sync.sandbox_info_path"
 CALLBACK_PATH = "/fieldops_calendar_sync/oauth/%s/callback"
@@ -32,7 +34,28 @@ def sandbox_info(env):
 
 def public_base_url(env):
     params = env["ir.config_parameter"].sudo()
-    return (params.get_param("fieldops_calendar_sync.public_base_url") or params.get_param("web.base.url")).rstrip("/")
+    return (params.get_param("fieldops_calendar_sync.public_base_url") or params.get_param("web.base.url")
+            or "").rstrip("/")
+
+
+def push_refusal_text(env, base_url, sandbox):
+    """Why Google and Microsoft would not push to ``base_url``, in words for an admin, or False."""
+    refusal = push_address.push_refusal(base_url, sandbox)
+    if refusal is None:
+        return False
+    if refusal == push_address.MISSING:
+        return env._("No public base URL is set, so Google and Microsoft cannot send push notifications: "
+                     "calendar changes arrive only with the safety-net pull (every 15 minutes). Set the "
+                     "https address of this Odoo in Settings > Calendar Sync.")
+    return env._("Google and Microsoft deliver push notifications only to https addresses, and %(url)s is not "
+                 "one: no push channel is opened, and calendar changes arrive only with the safety-net pull "
+                 "(every 15 minutes). Serve Odoo over https and enter that address to get changes within "
+                 "seconds.", url=base_url)
+
+
+def push_refusal(env):
+    """``push_refusal_text`` for the saved settings: the public base URL and sandbox mode."""
+    return push_refusal_text(env, public_base_url(env), sandbox_mode(env))
 
 
 def redirect_uri(env, provider):

@@ -13,6 +13,8 @@ import json
 from datetime import datetime
 
 from .errors import GraphError
+from .present import page_size as size_of_page
+from .present import present, stub
 from .recurrence import _occurrences
 from .times import _parse_graph_time
 
@@ -20,11 +22,12 @@ from .times import _parse_graph_time
 class DeltaMixin:
     """calendarView/delta (mixed into MicrosoftEmulator)."""
 
+    @staticmethod
+    def _in_window(item, start, end):
+        return _parse_graph_time(item["start"]) < end and _parse_graph_time(item["end"]) > start
+
     def _delta(self, account, query, headers):
-        page_size = 50
-        prefer = headers.get("Prefer", "")
-        if "odata.maxpagesize=" in prefer:
-            page_size = max(1, int(prefer.split("odata.maxpagesize=")[1].split(",")[0]))
+        page_size = size_of_page(headers, 50)
         token = query.get("$deltatoken")
         skip = query.get("$skiptoken")
         with self.lock:
@@ -52,10 +55,14 @@ class DeltaMixin:
             for _seq, event_id in changed:
                 event = box.get(event_id)
                 if event is not None and event.get("recurrence"):
-                    # calendarView shows a series as its occurrences (exceptions stand for themselves)
+                    # calendarView delta sends the series master beside its occurrences, the occurrences as
+                    # stubs (id, type, seriesMasterId, start, end, etag) and exceptions in full: not in the docs;
+                    # microsoft-graph-docs issues #7632 and #22197, relied on by Odoo 18's microsoft_calendar
                     candidates = [box.get(o["id"], o) for o in _occurrences(event)]
+                    if any(not c.get("@deleted") and self._in_window(c, start, end) for c in candidates):
+                        items.append(present(event, account, headers))
                 elif event is not None and event.get("@occurrences"):  # a deleted series
-                    candidates = [{"id": o, "@deleted": True} for o in event["@occurrences"]]
+                    candidates = [{"id": o, "@deleted": True} for o in [event_id, *event["@occurrences"]]]
                 else:
                     candidates = [event if event is not None else {"id": event_id, "@deleted": True}]
                 for candidate in candidates:
@@ -63,10 +70,9 @@ class DeltaMixin:
                         if state["since"]:
                             items.append({"id": candidate["id"], "@removed": {"reason": "deleted"}})
                         continue
-                    inside = _parse_graph_time(candidate["start"]) < end and \
-                        _parse_graph_time(candidate["end"]) > start
-                    if inside:
-                        items.append(candidate)
+                    if self._in_window(candidate, start, end):
+                        items.append(stub(candidate) if candidate.get("type") == "occurrence"
+                                     else present(candidate, account, headers))
                     elif state["since"]:  # moved out of the window: @removed too
                         items.append({"id": candidate["id"], "@removed": {"reason": "deleted"}})
             page = items[state["offset"]:state["offset"] + page_size]

@@ -13,8 +13,9 @@ import secrets
 from datetime import datetime, timezone
 
 from .errors import GraphError
+from .present import stamp
 from .recurrence import _occurrences
-from .times import _iso, _parse_graph_time
+from .times import _parse_graph_time
 
 
 class EventsMixin:
@@ -25,11 +26,16 @@ class EventsMixin:
         with self.lock:
             box = self.mailboxes.setdefault(account, {})
             seq = next(self.seq)
-            now = _iso(datetime.now(timezone.utc))
+            # event resource type: createdDateTime / lastModifiedDateTime are DateTimeOffset, "always in UTC
+            # time", written with Z (2014-01-01T00:00:00Z)
+            now = stamp(datetime.now(timezone.utc))
             event = dict(event)
             change_key = base64.b64encode(secrets.token_bytes(12)).decode()
             if created:
                 event.setdefault("createdDateTime", now)
+                # the zones the event was made in (originalStartTimeZone / originalEndTimeZone)
+                event.setdefault("originalStartTimeZone", (event.get("start") or {}).get("timeZone") or "UTC")
+                event.setdefault("originalEndTimeZone", (event.get("end") or {}).get("timeZone") or "UTC")
                 event.setdefault("iCalUId", "040000008200E00074C5B7101A82E008" + secrets.token_hex(16))
                 event.setdefault("type", "singleInstance")
             event.update({"changeKey": change_key, "@odata.etag": f'W/"{change_key}"', "lastModifiedDateTime": now,

@@ -17,12 +17,14 @@ Graph's wire format, one file per resource. Shares no code with ``calsync.micros
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import random
 import secrets
 import time
 import urllib.parse
+from datetime import datetime
 
 from ..kernel.emulator import EmulatorBase
 from ..kernel.throttle import Throttle, Throttled
@@ -32,8 +34,10 @@ from .errors import GraphError, fault_error, not_found
 from .events import EventsMixin
 from .oauth import OAuthMixin
 from .people import PeopleMixin
-from .recurrence import RecurrenceMixin
+from .present import page_size, present
+from .recurrence import RecurrenceMixin, _occurrences
 from .subscriptions import SubscriptionsMixin
+from .times import _parse_graph_time
 
 # Graph throttling limits, Outlook service limits: 4 concurrent requests per mailbox
 MAILBOX_CONCURRENCY = 4
@@ -43,12 +47,15 @@ class MicrosoftEmulator(EventsMixin, DeltaMixin, RecurrenceMixin, SubscriptionsM
                         PeopleMixin, EmulatorBase):
     """Identity platform + Graph on one TLS port; thread-safe; state in memory (optionally a file).
 
-    Fault kinds (``inject_fault``): rate_limit (429), server_error (503), gone (410 on delta), slow,
-    apply_then_fail.
+    Fault kinds (``inject_fault``): rate_limit (429), server_error (503), gone (410 SyncStateNotFound on
+    delta), sync_state_not_found / resync_required (400 on delta), conflict_409 (409
+    ErrorIrresolvableConflict), slow, apply_then_fail. Inside a ``$batch`` each fault hits one item.
     """
 
     error_class = GraphError
-    malformed_errors = (ValueError, KeyError)
+    # a body of the wrong JSON types (a number where Graph wants a string, a string for an object) is a 400
+    # BadRequest, as Graph answers it, never a dropped connection
+    malformed_errors = (ValueError, KeyError, TypeError, AttributeError)
     http_methods = ("GET", "POST", "PATCH", "DELETE")
 
     def __init__(self, tls, host="127.0.0.1", port=0, enforce_limits=True, state_file=None,
@@ -95,7 +102,7 @@ class MicrosoftEmulator(EventsMixin, DeltaMixin, RecurrenceMixin, SubscriptionsM
     def expire_sync_state(self, account=None):
         """Every delta token issued so far (for ``account``, or all) is gone: the next delta with one is 410."""
         with self.lock:
-            for box in list(self.mailboxes):
+            for box in ({account} if account else set()) | set(self.mailboxes):  # an empty mailbox too
                 if account is None or box == account:
                     self.min_delta[box] = max(self.changes.get(box, {}).values() or [0]) + 1
 
@@ -168,7 +175,13 @@ class MicrosoftEmulator(EventsMixin, DeltaMixin, RecurrenceMixin, SubscriptionsM
             raise GraphError(503, "ServiceUnavailable", "Service unavailable (the change was applied).")
         return result
 
+    def calendar_id(self, account):
+        """The id of the mailbox's one calendar (the sandbox keeps one calendar per mailbox)."""
+        return "AAMkCal" + hashlib.sha256(account.encode()).hexdigest()[:24]
+
     def _route(self, account, method, path, query, headers, body):
+        # Graph's error shape for an unknown resource or segment (learn.microsoft.com/graph/errors): 400
+        # BadRequest "Resource not found for the segment" / 404 ResourceNotFound, never a bare 405
         parts = [urllib.parse.unquote(p) for p in path.strip("/").split("/")]
         if parts[:1] != ["v1.0"]:
             raise GraphError(404, "ResourceNotFound", "Resource not found.")
@@ -180,17 +193,72 @@ class MicrosoftEmulator(EventsMixin, DeltaMixin, RecurrenceMixin, SubscriptionsM
         rest = rest[1:]
         if not rest and method == "GET":
             return self.me(account, headers, query)
-        if rest[:1] == ["calendars"] and len(rest) >= 2:
-            rest = rest[2:]  # one calendar per mailbox in the sandbox
+        # Create / update / delete / list events (learn.microsoft.com/graph/api/user-post-events, event-update,
+        # event-delete, user-list-events): /me/events, /me/calendar/events and /me/calendars/{id}/events all
+        # address the events of a calendar; the sandbox's mailbox has one calendar, the default one
+        if rest in (["calendars"], ["calendar"]) and method == "GET":
+            calendar = {"id": self.calendar_id(account), "name": "Calendar", "isDefaultCalendar": True,
+                        "canEdit": True, "owner": {"name": account.split("@")[0], "address": account}}
+            return 200, ({"value": [calendar]} if rest == ["calendars"] else calendar), {}
+        if rest[:1] == ["calendar"]:
+            rest = rest[1:]
+        elif rest[:1] == ["calendars"] and len(rest) >= 2:
+            if rest[1] != self.calendar_id(account):
+                raise GraphError(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+            rest = rest[2:]
         if rest == ["calendarView", "delta"] and method == "GET":
             return 200, self._delta(account, query, headers), {}
+        if rest == ["calendarView"] and method == "GET":
+            return 200, self._calendar_view(account, query, headers), {}
         if rest == ["events"] and method == "POST":
-            return 201, self._create(account, body), {}
+            return 201, present(self._create(account, body), account, headers), {}
+        if rest == ["events"] and method == "GET":
+            return 200, self._list_events(account, query, headers), {}
         if len(rest) == 3 and rest[0] == "events" and rest[2] == "instances" and method == "GET":
-            return 200, self._instances(account, rest[1], query), {}
-        if len(rest) == 2 and rest[0] == "events":
-            return self._event(account, method, rest[1], headers, body)
-        raise GraphError(405, "MethodNotAllowed", "Method not allowed.")
+            return 200, self._instances(account, rest[1], query, headers), {}
+        if len(rest) == 2 and rest[0] == "events" and method in ("GET", "PATCH", "DELETE"):
+            status, event, extra = self._event(account, method, rest[1], headers, body)
+            return status, (present(event, account, headers, query) if event else None), extra
+        segment = next((p for p in rest if p not in ("events", "calendarView")), rest[-1] if rest else "me")
+        raise GraphError(400, "BadRequest", f"Resource not found for the segment '{segment}'.")
+
+    def _listing(self, account, items, query, headers, base):
+        """One page of an event list; ``$skiptoken`` carries the offset (Paging Microsoft Graph data)."""
+        offset = int(query.get("$skiptoken") or 0) if str(query.get("$skiptoken") or "0").isdigit() else 0
+        size = page_size(headers, 10)
+        out = {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#Collection(event)",
+               "value": [present(i, account, headers, query) for i in items[offset:offset + size]]}
+        if offset + size < len(items):
+            keep = {k: v for k, v in query.items() if k != "$skiptoken"}
+            out["@odata.nextLink"] = f"{base}?" + urllib.parse.urlencode({**keep, "$skiptoken": offset + size})
+        return out
+
+    def _list_events(self, account, query, headers):
+        """GET /me/events: single events and series masters (occurrences are read through a view)."""
+        with self.lock:
+            items = [e for e in self.mailboxes.get(account, {}).values()
+                     if not e.get("@deleted") and not e.get("seriesMasterId")]
+        return self._listing(account, items, query, headers, f"{self.base_url}/v1.0/me/events")
+
+    def _calendar_view(self, account, query, headers):
+        """GET /me/calendarView: the events, occurrences and exceptions in the window (List calendarView:
+        startDateTime and endDateTime are required)."""
+        if not query.get("startDateTime") or not query.get("endDateTime"):
+            raise GraphError(400, "ErrorInvalidParameter",
+                             "This request requires a time window specified by startDateTime and endDateTime.")
+        start = datetime.fromisoformat(query["startDateTime"].replace("Z", "+00:00"))
+        end = datetime.fromisoformat(query["endDateTime"].replace("Z", "+00:00"))
+        with self.lock:
+            box = self.mailboxes.get(account, {})
+            items = []
+            for event in list(box.values()):
+                if event.get("@deleted") or event.get("seriesMasterId"):
+                    continue
+                expanded = [box.get(o["id"], o) for o in _occurrences(event)] if event.get("recurrence") else [event]
+                items += [i for i in expanded if not i.get("@deleted") and _parse_graph_time(i["start"]) < end
+                          and _parse_graph_time(i["end"]) > start]
+        items.sort(key=lambda i: _parse_graph_time(i["start"]))
+        return self._listing(account, items, query, headers, f"{self.base_url}/v1.0/me/calendarView")
 
     def _event(self, account, method, event_id, headers, body):
         """GET / PATCH / DELETE /me/events/{id}: an event, an exception, or an occurrence of a series."""
@@ -212,7 +280,5 @@ class MicrosoftEmulator(EventsMixin, DeltaMixin, RecurrenceMixin, SubscriptionsM
             updated = dict(box[event_id])
             updated.update({k: v for k, v in (body or {}).items() if k not in ("id", "changeKey")})
             return 200, self._save_event(account, updated), {}
-        if method == "DELETE":
-            self._delete_event(account, event_id)
-            return 204, None, {}
-        raise GraphError(405, "MethodNotAllowed", "Method not allowed.")
+        self._delete_event(account, event_id)
+        return 204, None, {}

@@ -13,6 +13,7 @@ lifecycle notifications (reauthorizationRequired, subscriptionRemoved, missed) g
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 import urllib.error
@@ -24,7 +25,30 @@ from .errors import GraphError
 from .oauth import TENANT_ID
 from .times import _iso
 
-MAX_SUBSCRIPTION_MINUTES = 4230
+# subscription resource type, "Subscription lifetime": an Outlook event subscription lasts at most 10,080
+# minutes (under 7 days), 1,440 minutes when it includes resource data; longer is refused with 400 (the older
+# 4,230-minute limit is gone)
+MAX_SUBSCRIPTION_MINUTES = 10080
+MAX_WITH_RESOURCE_DATA_MINUTES = 1440
+# Create subscription: changeType is a comma-separated list of created, updated, deleted; the resource is an
+# Outlook events path (Change notifications for Outlook resources: /me/events, /users/{id}/events, and a
+# calendar's events); anything else is 400
+CHANGE_TYPES = {"created", "updated", "deleted"}
+EVENT_RESOURCE = re.compile(r"^/?(me|users/[^/]+)(/calendars?(/[^/]+)?)?/events$", re.IGNORECASE)
+
+
+def _check_lifetime(expires, with_resource_data):
+    limit = MAX_WITH_RESOURCE_DATA_MINUTES if with_resource_data else MAX_SUBSCRIPTION_MINUTES
+    if expires > datetime.now(timezone.utc) + timedelta(minutes=limit):
+        raise GraphError(400, "ValidationError", f"Subscription expiration can only be {limit} minutes in the "
+                         "future.")
+
+
+def _change_types(value):
+    kinds = [k.strip() for k in (value or "").split(",") if k.strip()]
+    if not kinds or any(k not in CHANGE_TYPES for k in kinds):
+        raise GraphError(400, "ValidationError", "changeType must be a list of created, updated and deleted.")
+    return kinds
 
 
 class SubscriptionsMixin:
@@ -65,9 +89,10 @@ class SubscriptionsMixin:
                 expires = datetime.fromisoformat(body["expirationDateTime"].replace("Z", "+00:00"))
             except (KeyError, ValueError):
                 raise GraphError(400, "ValidationError", "expirationDateTime is required.") from None
-            if expires > datetime.now(timezone.utc) + timedelta(minutes=MAX_SUBSCRIPTION_MINUTES):
-                raise GraphError(400, "ValidationError", "Subscription expiration can only be 4230 minutes in the "
-                                 "future.")
+            _check_lifetime(expires, bool(body.get("includeResourceData")))
+            _change_types(body.get("changeType"))
+            if not EVENT_RESOURCE.match(body.get("resource") or ""):
+                raise GraphError(400, "InvalidRequest", "The resource is not an Outlook events path.")
             self._check_callback("NotificationUrl", body.get("notificationUrl", ""))
             if body.get("lifecycleNotificationUrl"):
                 self._check_callback("LifecycleNotificationUrl", body["lifecycleNotificationUrl"])
@@ -77,6 +102,7 @@ class SubscriptionsMixin:
             sub = {"id": secrets.token_hex(16), "resource": body.get("resource"), "account": account,
                    "changeType": body.get("changeType"), "notificationUrl": body["notificationUrl"],
                    "lifecycleNotificationUrl": body.get("lifecycleNotificationUrl"), "clientState": state or None,
+                   "includeResourceData": bool(body.get("includeResourceData")),
                    "expirationDateTime": _iso(expires) + "Z", "expires": expires.timestamp()}
             self.issued.add("graph clientState", state)
             with self.lock:
@@ -93,17 +119,17 @@ class SubscriptionsMixin:
                 return 204, None, {}
             if method == "PATCH":
                 expires = datetime.fromisoformat((body or {})["expirationDateTime"].replace("Z", "+00:00"))
-                if expires > datetime.now(timezone.utc) + timedelta(minutes=MAX_SUBSCRIPTION_MINUTES):
-                    raise GraphError(400, "ValidationError", "Subscription expiration too far in the future.")
+                _check_lifetime(expires, sub.get("includeResourceData"))
                 sub.update(expirationDateTime=_iso(expires) + "Z", expires=expires.timestamp())
                 return 200, {k: v for k, v in sub.items() if k not in ("account", "expires")}, {}
-        raise GraphError(405, "MethodNotAllowed", "Method not allowed.")
+        raise GraphError(400, "BadRequest", "Resource not found for the segment 'subscriptions'.")
 
     def _notify(self, account, event, change):
         with self.lock:
             subs = [s for s in self.subscriptions.values() if s["account"] == account]
         for sub in subs:
-            if sub["expires"] < time.time():
+            # a subscription hears only the change types it asked for
+            if sub["expires"] < time.time() or change not in _change_types(sub.get("changeType")):
                 continue
             item = {"subscriptionId": sub["id"], "subscriptionExpirationDateTime": sub["expirationDateTime"],
                     "changeType": change, "clientState": sub.get("clientState"), "tenantId": TENANT_ID,
