@@ -39,10 +39,13 @@ T0 = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=1)
 REDIRECT = "https://odoo.example.test/callback"
 
 
-def _consent(url, ca):
+def _consent(url, ca, account):
+    """The sandbox's sign-in page (plain http, reached through the https authorize URL) as ``account``."""
     session = requests.Session()
     session.trust_env = False
-    answer = session.get(url, allow_redirects=False, verify=ca, timeout=10)
+    page = session.get(url, verify=ca, timeout=10)
+    answer = session.post(page.url, data={"account": account, "decision": "allow"}, allow_redirects=False,
+                          timeout=10)
     return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(answer.headers["Location"]).query))
 
 
@@ -50,7 +53,7 @@ def google_client(tls, account):
     emu = GoogleEmulator(tls, enforce_quotas=False, allow_http_loopback=True).start()
     config = GoogleConfig.sandbox(emu.base_url, tls.cert_path, emu.client_id, emu.client_secret)
     url, verifier = google_oauth.authorization_url(config, REDIRECT, "s", login_hint=account)
-    token = google_oauth.exchange_code(config, REDIRECT, _consent(url, tls.cert_path)["code"], verifier)
+    token = google_oauth.exchange_code(config, REDIRECT, _consent(url, tls.cert_path, account)["code"], verifier).token
     return emu, lambda: GoogleCalendarClient(config, token)
 
 
@@ -59,7 +62,7 @@ def microsoft_client(tls, account):
     config = MicrosoftConfig.sandbox(emu.base_url, tls.cert_path, client_id=emu.client_id,
                                      client_secret=emu.client_secret)
     flow = ms_auth.start_auth(config, REDIRECT, "s", login_hint=account)
-    cache, _ = ms_auth.finish_auth(config, flow, _consent(flow["auth_uri"], tls.cert_path))
+    cache, _ = ms_auth.finish_auth(config, flow, _consent(flow["auth_uri"], tls.cert_path, account))
     # Retry-After is honoured without sleeping: the figure is the requests, not the wait
     return emu, lambda: GraphCalendarClient(config, cache, account_email=account, sleep=lambda seconds: None)
 

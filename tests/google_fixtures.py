@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import urllib.parse
 from datetime import datetime, timezone
 
 import pytest
-import requests
 
 from calsync.google import GoogleCalendarClient, GoogleConfig
 from calsync.google import oauth as google_oauth
 from calsync.sandbox.google import GoogleEmulator
 from calsync.sandbox.kernel.tls import make_tls_material
+
+from .sign_in_page import consent
 
 REDIRECT = "https://odoo.example.test/fieldops_calendar_sync/oauth/google/callback"
 
@@ -31,19 +31,17 @@ def emulator(tls):
 @pytest.fixture
 def config(emulator, tls):
     return GoogleConfig.sandbox(emulator.base_url, tls.cert_path, client_id=emulator.client_id,
-                                client_secret=emulator.client_secret)
+                                client_secret=emulator.client_secret, consent_url=emulator.consent_url)
 
 
 def sign_in(config, account, scopes=None):
-    """The browser's part of the code flow: follow the authorize URL and read the code off the redirect."""
+    """The code flow: the sandbox's sign-in page as ``account`` (created there if new); the token JSON."""
     url, verifier = google_oauth.authorization_url(config, REDIRECT, "state-123", scopes=scopes, login_hint=account)
-    session = requests.Session()
-    session.trust_env = False
-    answer = session.get(url, allow_redirects=False, verify=config.ca_certs, timeout=10)
-    assert answer.status_code == 302, answer.text
-    params = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(answer.headers["Location"]).query))
+    params = consent(url, account, config.ca_certs)
     assert params["state"] == "state-123"
-    return google_oauth.exchange_code(config, REDIRECT, params["code"], verifier, scopes=scopes)
+    signed_in = google_oauth.exchange_code(config, REDIRECT, params["code"], verifier, scopes=scopes)
+    assert signed_in.account_email == account
+    return signed_in.token
 
 
 class Backdoor:

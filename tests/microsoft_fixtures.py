@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import itertools
-import urllib.parse
 
 import pytest
-import requests
 
 from calsync.microsoft import MicrosoftConfig
 from calsync.microsoft import auth as ms_auth
 from calsync.sandbox.microsoft import MicrosoftEmulator
+
+from .sign_in_page import consent
 
 REDIRECT = "https://odoo.example.test/fieldops_calendar_sync/oauth/microsoft/callback"
 _accounts = itertools.count()
@@ -26,17 +26,13 @@ def ms_emulator(tls):
 @pytest.fixture
 def ms_config(ms_emulator, tls):
     return MicrosoftConfig.sandbox(ms_emulator.base_url, tls.cert_path, client_id=ms_emulator.client_id,
-                                   client_secret=ms_emulator.client_secret)
+                                   client_secret=ms_emulator.client_secret, consent_url=ms_emulator.consent_url)
 
 
 def ms_sign_in(config, account, state="state-xyz"):
+    """The code flow up to the callback: the sandbox's sign-in page as ``account`` (created there if new)."""
     flow = ms_auth.start_auth(config, REDIRECT, state, login_hint=account)
-    session = requests.Session()
-    session.trust_env = False
-    answer = session.get(flow["auth_uri"], allow_redirects=False, verify=config.ca_certs, timeout=10)
-    assert answer.status_code == 302, answer.text
-    params = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(answer.headers["Location"]).query))
-    return flow, params
+    return flow, consent(flow["auth_uri"], account, config.ca_certs)
 
 
 @pytest.fixture

@@ -129,18 +129,13 @@ def test_revoked_grant_needs_reauth(config, account, emulator):
 
 
 def _code(config):
-    """Authorize as the browser would and return (code, verifier)."""
-    import urllib.parse
-
-    import requests
-
+    """Sign in on the sandbox's page as the browser would and return (code, verifier)."""
     from calsync.google import oauth
 
+    from .sign_in_page import consent
+
     url, verifier = oauth.authorization_url(config, "https://odoo.example.test/cb", "s")
-    session = requests.Session()
-    session.trust_env = False
-    location = session.get(url, allow_redirects=False, verify=config.ca_certs).headers["Location"]
-    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))["code"], verifier
+    return consent(url, "code-once@example.test", config.ca_certs)["code"], verifier
 
 
 def test_a_used_code_cannot_be_exchanged_twice(config):

@@ -22,10 +22,12 @@ def _query(location):
 def test_google_lists_client_secret_codes_tokens_and_channel_tokens(tls):
     emu = GoogleEmulator(tls, enforce_quotas=False, allow_http_loopback=True)  # in-process calls only
     verifier, challenge = _pkce()
-    _status, location = emu.authorize({"client_id": emu.client_id, "redirect_uri": "http://127.0.0.1/cb",
-                                       "response_type": "code", "code_challenge": challenge,
-                                       "code_challenge_method": "S256", "login_hint": "a@example.test"})
-    code = _query(location)["code"]
+    # the person allows on the sign-in page (in-process: the page's form handler)
+    allowed = emu.consent_decision({"client_id": emu.client_id, "redirect_uri": "http://127.0.0.1/cb",
+                                    "response_type": "code", "code_challenge": challenge,
+                                    "code_challenge_method": "S256", "account": "a@example.test",
+                                    "decision": "allow"})
+    code = _query(allowed.headers["Location"])["code"]
     status, answer = emu.token({"client_id": emu.client_id, "client_secret": emu.client_secret,
                                 "grant_type": "authorization_code", "code": code,
                                 "redirect_uri": "http://127.0.0.1/cb", "code_verifier": verifier}, {})
@@ -45,9 +47,9 @@ def test_google_lists_client_secret_codes_tokens_and_channel_tokens(tls):
 def test_microsoft_lists_client_secret_codes_tokens(tls):
     emu = MicrosoftEmulator(tls, enforce_limits=False, allow_http_loopback=True)
     verifier, challenge = _pkce()
-    _status, location = emu.authorize({"client_id": emu.client_id, "redirect_uri": "http://127.0.0.1/cb",
-                                       "code_challenge": challenge, "login_hint": "b@example.test"})
-    code = _query(location)["code"]
+    allowed = emu.consent_decision({"client_id": emu.client_id, "redirect_uri": "http://127.0.0.1/cb",
+                                    "code_challenge": challenge, "account": "b@example.test", "decision": "allow"})
+    code = _query(allowed.headers["Location"])["code"]
     status, answer = emu.token({"client_id": emu.client_id, "client_secret": emu.client_secret,
                                 "grant_type": "authorization_code", "code": code,
                                 "redirect_uri": "http://127.0.0.1/cb", "code_verifier": verifier})

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 
 SCOPE_EVENTS = "https://www.googleapis.com/auth/calendar.events"
 SCOPE_CALENDAR_LIST = "https://www.googleapis.com/auth/calendar.calendarlist.readonly"
+# "openid email": the token answer then carries an ID token whose ``email`` claim names the account that
+# signed in (OpenID Connect, developers.google.com/identity/openid-connect/openid-connect)
+SIGN_IN_SCOPES = (SCOPE_EVENTS, "openid", "email")
 
 
 @dataclass(frozen=True)
@@ -17,6 +20,7 @@ class GoogleConfig:
     api_base: str  # what client_options api_endpoint gets: ".../calendar/v3/"
     batch_uri: str
     ca_certs: str | None = None  # a CA file to trust (the sandbox's certificate); None: the system's
+    browser_origin: str | None = None  # sandbox: the plain-http origin of its consent page (calsync.signin)
 
     @classmethod
     def production(cls, client_id: str, client_secret: str) -> GoogleConfig:
@@ -26,7 +30,7 @@ class GoogleConfig:
 
     @classmethod
     def sandbox(cls, base_url: str, ca_certs: str, client_id: str = "sandbox-google-client",
-                client_secret: str = "") -> GoogleConfig:
+                client_secret: str = "", consent_url: str | None = None) -> GoogleConfig:
         base = base_url.rstrip("/")
         return cls(client_id, client_secret, f"{base}/o/oauth2/auth", f"{base}/token", f"{base}/calendar/v3/",
-                   f"{base}/batch/calendar/v3", ca_certs)
+                   f"{base}/batch/calendar/v3", ca_certs, consent_url)

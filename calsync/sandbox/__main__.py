@@ -52,9 +52,10 @@ def main(argv=None) -> int:
         microsoft.seed_demo()
     info = {
         "ca_cert": tls.cert_path,
-        "google": {"base_url": google.base_url, "client_id": google.client_id,
+        "google": {"base_url": google.base_url, "consent_url": google.consent_url, "client_id": google.client_id,
                    "client_secret": google.client_secret},
-        "microsoft": {"base_url": microsoft.base_url, "client_id": microsoft.client_id,
+        "microsoft": {"base_url": microsoft.base_url, "consent_url": microsoft.consent_url,
+                      "client_id": microsoft.client_id,
                       "client_secret": microsoft.client_secret},
     }
     if args.info_file:
@@ -65,6 +66,7 @@ def main(argv=None) -> int:
         os.replace(tmp, args.info_file)
     print(f"Google Calendar sandbox:   {google.base_url}")
     print(f"Microsoft 365 sandbox:     {microsoft.base_url}")
+    print(f"Sign-in pages (http):      {google.consent_url}, {microsoft.consent_url}")
     print(f"CA certificate to trust:   {tls.cert_path}")
     sys.stdout.flush()
 

@@ -9,15 +9,15 @@ from devtools.security.common import ADDON, CALLBACK, Client, World
 
 
 def sign_in_at_sandbox(world, client, connection_id, company, account, provider):
-    """Start Connect as ``client`` and let the sandbox consent: the callback URL the browser would follow."""
+    """Start Connect as ``client`` and sign in on the sandbox's page as ``account``: the callback URL to follow."""
     answer = client.call("fieldops.calendar.connection", "action_connect", [[connection_id]],
                          context={"allowed_company_ids": [company]})
     if not answer.ok:
         return None, answer
-    url = answer.result["url"]
-    sep = "&" if "?" in url else "?"
-    consent = world.browser.get(f"{url}{sep}login_hint={urllib.parse.quote(account)}", allow_redirects=False,
-                                verify=world.p.sandbox["ca_cert"], timeout=30)
+    url = answer.result["url"]  # the sandbox's sign-in page
+    page = world.browser.get(url, verify=world.p.sandbox["ca_cert"], timeout=30)
+    consent = world.browser.post(page.url, data={"account": account, "decision": "allow"}, allow_redirects=False,
+                                 verify=world.p.sandbox["ca_cert"], timeout=30)
     location = consent.headers.get("Location", "")
     if consent.status_code != 302 or CALLBACK % provider not in location:
         raise RuntimeError(f"the sandbox did not redirect to the callback: {consent.status_code}")

@@ -30,11 +30,13 @@ CLIENT_TIMEOUT = 0.4
 TIMEOUT_DELAY = 0.7
 
 
-def _follow(url, ca_certs):
-    """The browser's part of a code flow: follow the authorize URL, read the code off the redirect."""
+def _follow(url, ca_certs, account):
+    """The browser's part of a code flow: the sandbox's sign-in page as ``account``, the code off the redirect."""
     session = requests.Session()
     session.trust_env = False
-    answer = session.get(url, allow_redirects=False, verify=ca_certs, timeout=10)
+    page = session.get(url, verify=ca_certs, timeout=10)
+    answer = session.post(page.url, data={"account": account, "decision": "allow"}, allow_redirects=False,
+                          timeout=10)
     if answer.status_code != 302:
         raise RuntimeError(f"sign-in failed: {answer.status_code} {answer.text[:200]}")
     return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(answer.headers["Location"]).query))
@@ -134,8 +136,8 @@ class GoogleKit(ProviderKit):
     def connect(self, account):
         """A fresh OAuth connect (the admin's Connect / Reconnect button) and a client on its token."""
         url, verifier = google_oauth.authorization_url(self.config, GOOGLE_REDIRECT, "soak", login_hint=account)
-        params = _follow(url, self.config.ca_certs)
-        token = google_oauth.exchange_code(self.config, GOOGLE_REDIRECT, params["code"], verifier)
+        params = _follow(url, self.config.ca_certs, account)
+        token = google_oauth.exchange_code(self.config, GOOGLE_REDIRECT, params["code"], verifier).token
         return GoogleCalendarClient(self.config, token, sleep=self.advance, timeout=CLIENT_TIMEOUT)
 
     def revoke(self, account):
@@ -168,7 +170,7 @@ class MicrosoftKit(ProviderKit):
 
     def connect(self, account):
         flow = ms_auth.start_auth(self.config, MS_REDIRECT, "soak", login_hint=account)
-        params = _follow(flow["auth_uri"], self.config.ca_certs)
+        params = _follow(flow["auth_uri"], self.config.ca_certs, account)
         cache, _email = ms_auth.finish_auth(self.config, flow, params)
         return GraphCalendarClient(self.config, cache, account_email=account, sleep=self.advance,
                                    timeout=CLIENT_TIMEOUT)

@@ -20,3 +20,4 @@ from . import calendar_webhook_rejection
 from . import calendar_readiness
 from . import calendar_connection_readiness
 from . import calendar_sync_progress
+from . import calendar_connection_identity

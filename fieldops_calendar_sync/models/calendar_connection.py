@@ -51,7 +51,11 @@ class CalendarConnection(models.Model):
     sandbox = fields.Boolean(
         copy=False, readonly=True, help="Connected to the local sandbox providers instead of the real ones."
     )
-    account_email = fields.Char(copy=False, tracking=True)
+    account_email = fields.Char(
+        copy=False, tracking=True,
+        help="Before connecting: the account to sign in as (the sign-in page offers it first). Once connected: "
+        "the account that really signed in, as the provider reports it.",
+    )
     calendar_ref = fields.Char(
         string="Calendar id",
         help="Google: 'primary' or a calendar id. Microsoft: empty for the mailbox's default calendar.",

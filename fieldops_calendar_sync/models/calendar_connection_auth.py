@@ -4,11 +4,13 @@ import json
 import logging
 from datetime import timedelta
 
+import psycopg2
 from odoo import _, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from calsync.errors import SyncError
 from calsync.oauth_state import issue_state, verify_state
+from calsync.signin import calendar_key
 
 from ..tools import providers
 from ..tools.cipher import get_cipher
@@ -33,15 +35,17 @@ class CalendarConnection(models.Model):
         config = providers.provider_config(self.env, self.provider)
         redirect_uri = providers.redirect_uri(self.env, self.provider)
         state, nonce = issue_state(self._state_secret(), self.env.uid, self.company_id.id)
+        # the typed address only preselects the account: whoever really signs in is recorded at the callback
+        hint = (self.account_email or "").strip() or None
         if self.provider == "google":
             from calsync.google import oauth as google_oauth
 
-            url, verifier = google_oauth.authorization_url(config, redirect_uri, state)
+            url, verifier = google_oauth.authorization_url(config, redirect_uri, state, login_hint=hint)
             payload = {"code_verifier": verifier}
         else:
             from calsync.microsoft import auth as microsoft_auth
 
-            flow = microsoft_auth.start_auth(config, redirect_uri, state)
+            flow = microsoft_auth.start_auth(config, redirect_uri, state, login_hint=hint)
             url, payload = flow["auth_uri"], {"flow": flow}
         self.env["fieldops.calendar.oauth.session"].sudo().create(
             {
@@ -102,29 +106,54 @@ class CalendarConnection(models.Model):
             if provider == "google":
                 from calsync.google import oauth as google_oauth
 
-                token = google_oauth.exchange_code(config, redirect_uri, params.get("code"), payload["code_verifier"])
-                email = None
+                signed_in = google_oauth.exchange_code(config, redirect_uri, params.get("code"),
+                                                       payload["code_verifier"])
             else:
                 from calsync.microsoft import auth as microsoft_auth
 
-                token, email = microsoft_auth.finish_auth(config, payload["flow"], dict(params))
+                signed_in = microsoft_auth.finish_auth(config, payload["flow"], dict(params))
         except SyncError as exc:
             raise UserError(_("Connecting the calendar failed: %s", exc)) from None
-        connection._store_token(token)
-        vals = {
+        vals = connection._signed_in_values(signed_in.account_email)
+        connection._check_calendar_free(calendar_key(provider, vals["account_email"], connection.calendar_ref))
+        connection._store_token(signed_in.token)
+        vals.update({
             "state": "sandbox_connected" if providers.sandbox_mode(self.env) else "connected",
             "sandbox": providers.sandbox_mode(self.env),
             "last_error": False,
             "last_error_kind": False,
-        }
-        if email:
-            vals["account_email"] = email
+        })
         if connection.provider == "google" and not connection.calendar_ref:
             vals["calendar_ref"] = "primary"
-        connection.sudo().write(vals)
+        try:
+            with self.env.cr.savepoint():
+                connection.sudo().write(vals)
+                connection.flush_recordset()
+        except psycopg2.errors.UniqueViolation:  # another sign-in took this calendar a moment ago
+            raise UserError(connection._calendar_taken_message(connection._calendar_holder())) from None
         connection.message_post(body=_("Calendar connected by %s.", self.env.user.name))
+        if vals.get("typed_account_email"):
+            connection.message_post(body=connection.account_notice)
         connection._after_connect()
         return connection
+
+    def _signed_in_values(self, signed_in_email):
+        """The account that really signed in replaces the typed one; the typed one is kept when they differ.
+
+        A connection whose jobs already have events in the typed account's calendar is only reconnected by
+        that account: another one would be another calendar, where those events do not exist.
+        """
+        self.ensure_one()
+        typed = (self.account_email or "").strip()
+        if not signed_in_email:  # the provider did not say: keep what was typed
+            return {"account_email": typed, "typed_account_email": False}
+        differs = bool(typed) and typed.lower() != signed_in_email.lower()
+        if differs and self.link_ids.filtered("event_id"):
+            raise UserError(_(
+                "This connection already has events in the calendar of %(typed)s, but %(signed)s signed in. "
+                "Sign in as %(typed)s to reconnect it; to sync the calendar of %(signed)s, create a new "
+                "connection.", typed=typed, signed=signed_in_email))
+        return {"account_email": signed_in_email, "typed_account_email": typed if differs else False}
 
     def _after_connect(self):
         """Hook for the sync layer: first full sync and push channels."""
@@ -277,32 +306,30 @@ class CalendarConnection(models.Model):
 
     # -- demo ------------------------------------------------------------------------
     def _demo_connect_sandbox(self, review_first_sync=False):
-        """Connect the demo calendars through the sandbox's consent-at-once sign-in, if it is running.
+        """Connect the demo calendars through the sandbox's consent page, if the sandbox is running.
 
-        The same code path as a person clicking Connect (signed state, PKCE, code exchange),
-        driven server-side because the sandbox's authorize page answers without a browser.
+        The same code path as a person clicking Connect (signed state, PKCE, code exchange), with the
+        consent page filled in server-side as the person would: the connection's account, allowed.
         """
         import requests
 
         if not providers.sandbox_mode(self.env):
             return False
         try:
-            info = providers.sandbox_info(self.env)
+            providers.sandbox_info(self.env)
             get_cipher()
         except UserError as exc:
             _logger.info("demo calendars left unconnected: %s", exc.args[0])
             return False
         session = requests.Session()
         session.trust_env = False
-        session.verify = info["ca_cert"]
         for connection in self.exists():
             if connection.state not in ("draft", "disconnected"):
                 continue
             try:
                 url = connection.action_connect()["url"]
-                sep = "&" if "?" in url else "?"
-                answer = session.get(f"{url}{sep}login_hint={connection.account_email or ''}",
-                                     allow_redirects=False, timeout=10)
+                answer = session.post(url, data={"account": connection.account_email or "", "decision": "allow"},
+                                      allow_redirects=False, timeout=10)
                 from urllib.parse import parse_qsl, urlsplit
 
                 params = dict(parse_qsl(urlsplit(answer.headers.get("Location", "")).query))

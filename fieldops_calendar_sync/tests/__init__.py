@@ -19,6 +19,7 @@ from . import test_sync_rules
 from . import test_webhook_abuse
 from . import test_retention
 from . import test_readiness
+from . import test_connect_flow
 from . import test_push_needs_https
 from . import test_every_screen
 from . import test_screen_tours

@@ -8,6 +8,7 @@ import json
 import os
 import tempfile
 
+import requests
 from odoo import api
 from odoo.tests import HttpCase
 
@@ -33,8 +34,8 @@ class SandboxProviders:
         self.info_path = os.path.join(self.directory, "sandbox.json")
         info = {"ca_cert": self.tls.cert_path}
         for name, emulator in self.emulators.items():
-            info[name] = {"base_url": emulator.base_url, "client_id": emulator.client_id,
-                          "client_secret": emulator.client_secret}
+            info[name] = {"base_url": emulator.base_url, "consent_url": emulator.consent_url,
+                          "client_id": emulator.client_id, "client_secret": emulator.client_secret}
         with open(self.info_path, "w") as handle:
             json.dump(info, handle)
 
@@ -64,6 +65,21 @@ class SandboxHttpCase(HttpCase):
     def setUp(self):
         super().setUp()
         self.sandbox.configure(self.env, self.base_url())
+
+    def sign_in_page(self, url, account, decision="allow"):
+        """What the person does on the sandbox's sign-in page (plain http): sign in as ``account``, or cancel.
+
+        Returns where the page sends the browser (the addon's callback, with the code or the error).
+        """
+        browser = requests.Session()
+        browser.trust_env = False
+        page = browser.get(url, timeout=10)
+        self.assertEqual(page.status_code, 200, page.text[:300])
+        self.assertTrue(page.url.startswith("http://127.0.0.1:"), "a plain-http page: no certificate warning")
+        done = browser.post(page.url, data={"account": account, "decision": decision}, allow_redirects=False,
+                            timeout=10)
+        self.assertEqual(done.status_code, 302, done.text[:300])
+        return done.headers["Location"]
 
 
 class SandboxCase(SandboxHttpCase):

@@ -3,7 +3,6 @@
 import base64
 import urllib.parse
 
-import requests
 from odoo.tests import new_test_user, tagged
 
 from .sandbox import SandboxHttpCase
@@ -19,17 +18,12 @@ class TestConnectFlow(SandboxHttpCase):
             "name": "Dispatch", "provider": "google", "account_email": "dispatch-flow@example.test",
             "responsible_user_id": self.manager.id,
         })
-        self.browser = requests.Session()
-        self.browser.trust_env = False
 
     def _consent(self, connection, user):
-        """What the browser does: open the authorize URL; the sandbox consents and redirects back."""
+        """What the browser does: open the sign-in page, sign in as the typed account; it redirects back."""
         action = connection.with_user(user).action_connect()
         self.assertEqual(action["type"], "ir.actions.act_url")
-        answer = self.browser.get(action["url"] + "&login_hint=dispatch-flow%40example.test",
-                                  allow_redirects=False, verify=self.sandbox.tls.cert_path, timeout=10)
-        self.assertEqual(answer.status_code, 302)
-        location = answer.headers["Location"]
+        location = self.sign_in_page(action["url"], "dispatch-flow@example.test")
         self.assertTrue(location.startswith(self.base_url() + "/fieldops_calendar_sync/oauth/google/callback"))
         return location
 
@@ -142,10 +136,7 @@ class TestConnectFlow(SandboxHttpCase):
             "responsible_user_id": self.manager.id,
         })
         action = connection.with_user(self.manager).action_connect()
-        answer = self.browser.get(action["url"] + "&login_hint=outlook-flow%40example.test", allow_redirects=False,
-                                  verify=self.sandbox.tls.cert_path, timeout=10)
-        self.assertEqual(answer.status_code, 302)
-        location = answer.headers["Location"]
+        location = self.sign_in_page(action["url"], "outlook-flow@example.test")
         self.assertTrue(location.startswith(self.base_url() + "/fieldops_calendar_sync/oauth/microsoft/callback"))
         self.authenticate("calmgr", "calmgr-password-1")
         done = self._callback(location)

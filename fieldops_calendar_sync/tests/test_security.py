@@ -3,7 +3,6 @@
 import logging
 import urllib.parse
 
-import requests
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import new_test_user, tagged
 
@@ -108,11 +107,7 @@ class TestSecurityHttp(SandboxHttpCase):
 
     def test_a_failed_callback_spends_the_state(self):
         action = self.connection.with_user(self.manager).action_connect()
-        browser = requests.Session()
-        browser.trust_env = False
-        consent = browser.get(action["url"] + "&login_hint=replay%40example.test", allow_redirects=False,
-                              verify=self.sandbox.tls.cert_path, timeout=10)
-        location = urllib.parse.urlsplit(consent.headers["Location"])
+        location = urllib.parse.urlsplit(self.sign_in_page(action["url"], "replay@example.test"))
         params = dict(urllib.parse.parse_qsl(location.query))
         self.authenticate("secmgr", "secmgr-password-1")
         self.env.flush_all()

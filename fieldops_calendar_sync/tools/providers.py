@@ -72,11 +72,11 @@ def provider_config(env, provider):
             from calsync.google import GoogleConfig
 
             return GoogleConfig.sandbox(side["base_url"], info["ca_cert"], client_id=side["client_id"],
-                                        client_secret=side["client_secret"])
+                                        client_secret=side["client_secret"], consent_url=side.get("consent_url"))
         from calsync.microsoft import MicrosoftConfig
 
         return MicrosoftConfig.sandbox(side["base_url"], info["ca_cert"], client_id=side["client_id"],
-                                       client_secret=side["client_secret"])
+                                       client_secret=side["client_secret"], consent_url=side.get("consent_url"))
     client_id = params.get_param(f"fieldops_calendar_sync.{provider}_client_id")
     secret = env["res.config.settings"]._fieldops_client_secret(provider)
     if not client_id or not secret:

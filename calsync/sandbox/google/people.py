@@ -17,6 +17,7 @@ class PeopleMixin:
     """The person_* control actions and the demo seed (mixed into GoogleEmulator)."""
 
     def seed_demo(self):
+        self.accounts.add(demo.GOOGLE_ACCOUNT)  # the sandbox's own provisioning, like an admin's
         cal = self._calendar(demo.GOOGLE_ACCOUNT, demo.GOOGLE_ACCOUNT, demo.GOOGLE_CALENDAR_NAME)
         for item in demo.demo_events("google"):
             if item["id"] in cal.events:
@@ -30,6 +31,7 @@ class PeopleMixin:
             }, created=True)
 
     def person_create(self, account, fields, calendar_id=None):
+        self.require_account(account)
         cal = self._calendar(calendar_id or account, account, account)
         event = {"id": secrets.token_hex(13), "status": "confirmed"}
         event.update(self._person_fields(fields))

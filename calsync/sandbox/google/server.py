@@ -7,7 +7,8 @@ gone, the documented parameter rules), get, insert with client-supplied ids
 with If-Match (412 ``conditionNotMet``), delete (410 ``deleted`` the second
 time), watch channels that really POST headers-only notifications to https
 callbacks, channels.stop, the batch endpoint, per-user quotas, and an OAuth
-authorize page that consents at once and a token endpoint that checks the client
+authorize endpoint whose sign-in page (plain http) lets the person pick or type the
+account, and a token endpoint that checks the client
 secret, the redirect URI and PKCE. The shared mechanics (HTTP, control API,
 faults, quotas, OAuth bookkeeping, webhook delivery, state file) are
 ``calsync.sandbox.kernel``; this package is Google's wire format, one file per
@@ -84,9 +85,10 @@ class GoogleEmulator(EventsMixin, ListingMixin, RecurrenceMixin, ChannelsMixin, 
         with self.lock:
             return {"calendars": {cid: {"owner": c.owner, "summary": c.summary, "events": c.events, "seq": c.seq}
                                   for cid, c in self.calendars.items()},
-                    "refresh": dict(self.refresh)}
+                    "refresh": dict(self.refresh), "accounts": self.accounts.listing()}
 
     def restore_state(self, state):
+        self.accounts.restore(state.get("accounts") or {c["owner"] for c in state.get("calendars", {}).values()})
         for cid, data in state.get("calendars", {}).items():
             cal = self._calendar(cid, data["owner"], data["summary"])
             cal.events, cal.seq = data["events"], data["seq"]
@@ -111,6 +113,10 @@ class GoogleEmulator(EventsMixin, ListingMixin, RecurrenceMixin, ChannelsMixin, 
         if cal is None or cal.owner != account:
             raise ApiError(404, "notFound", "Not Found")
         return cal
+
+    def unknown_account(self, account):
+        # Calendars: get on a calendar nobody has is 404 notFound (Calendar API, Errors: 404 Not Found)
+        return ApiError(404, "notFound", "Not Found")
 
     # -- control ------------------------------------------------------------------------------
     def expire_sync_state(self, account=None):

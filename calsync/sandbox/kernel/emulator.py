@@ -12,6 +12,7 @@ import json
 import threading
 
 from .call_log import CallLog
+from .consent import Accounts, ConsentServer
 from .control import run_action, shared_actions
 from .faults import FaultQueue
 from .httpd import Request, Response, ServerThread, make_handler
@@ -46,17 +47,26 @@ class EmulatorBase:
         self.state_file = state_file
         self._state = StateFile(state_file) if state_file else None
         self.http = ServerThread(make_handler(self, self.http_methods), host=host, port=port, tls=tls)
+        self.accounts = Accounts()  # only the sign-in page (and the demo seed) adds to it
+        self.consent = ConsentServer(self, host=host)  # the sign-in page, plain http on loopback
 
     # -- lifecycle ------------------------------------------------------------------------
     @property
     def base_url(self):
         return self.http.base_url
 
+    @property
+    def consent_url(self):
+        """Origin of the plain-http sign-in page (the authorize endpoint sends the browser there)."""
+        return self.consent.base_url
+
     def start(self):
         self.http.start()
+        self.consent.start()
         return self
 
     def stop(self):
+        self.consent.stop()
         self.http.stop()
         if self._state:
             self._state.save(self.state_snapshot())
@@ -70,6 +80,19 @@ class EmulatorBase:
         raise NotImplementedError
 
     def restore_state(self, state: dict) -> None:  # provider
+        raise NotImplementedError
+
+    # -- accounts ------------------------------------------------------------------------------
+    def create_account(self, name) -> str:
+        """A new account, as signing up at the provider makes one: only the sign-in page calls this."""
+        return self.accounts.add(name)
+
+    def require_account(self, account) -> None:
+        """Control and API calls naming an account the provider does not know fail, as the provider's do."""
+        if account not in self.accounts:
+            raise self.unknown_account(account)
+
+    def unknown_account(self, account) -> Exception:  # provider: its error for an unknown user
         raise NotImplementedError
 
     # -- OAuth bookkeeping (the provider's oauth.py speaks the wire format) ------------------

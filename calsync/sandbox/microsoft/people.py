@@ -17,6 +17,7 @@ class PeopleMixin:
     """The person_* control actions and the demo seed (mixed into MicrosoftEmulator)."""
 
     def seed_demo(self):
+        self.accounts.add(demo.MICROSOFT_ACCOUNT)  # the sandbox's own provisioning, like an admin's
         for item in demo.demo_events("microsoft"):
             if item["id"] in self.mailboxes.get(demo.MICROSOFT_ACCOUNT, {}):
                 continue
@@ -30,12 +31,14 @@ class PeopleMixin:
 
     def person_create(self, account, fields, calendar_id=None):
         """A person creates an event (one calendar per mailbox in the sandbox: ``calendar_id`` is ignored)."""
+        self.require_account(account)
         event = {"id": "AAMk" + secrets.token_urlsafe(24), "transactionId": None}
         event.update(self._person_fields(fields))
         return self._save_event(account, event, created=True)["id"]
 
     def person_create_series(self, account, fields, rrule):
         """A person creates a recurring event (``rrule`` like "FREQ=DAILY;COUNT=5"); returns the series id."""
+        self.require_account(account)
         rule = dict(part.split("=", 1) for part in rrule.split(";"))
         start = fields["start"] if isinstance(fields["start"], datetime) else \
             datetime.fromisoformat(fields["start"].replace("Z", "+00:00"))

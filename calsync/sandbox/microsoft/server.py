@@ -1,7 +1,8 @@
 """A Microsoft identity platform and Graph v1.0 calendar emulator on loopback, for msal and requests.
 
 Written from Microsoft's public documentation: OpenID configuration, an
-authorize page that consents at once, a token endpoint that checks the client
+authorize endpoint whose sign-in page (plain http) lets the person pick or type
+the account, a token endpoint that checks the client
 secret, the redirect URI and PKCE and issues id tokens carrying the nonce (over
 TLS: msal refuses plain http); Graph calendarView delta (a window is required,
 pages, the delta link last, ``@removed`` for deletions and for events leaving the
@@ -79,13 +80,20 @@ class MicrosoftEmulator(EventsMixin, DeltaMixin, RecurrenceMixin, SubscriptionsM
     # -- state file ------------------------------------------------------------------------
     def state_snapshot(self):
         with self.lock:
-            return {"mailboxes": self.mailboxes, "changes": self.changes, "refresh": dict(self.refresh)}
+            return {"mailboxes": self.mailboxes, "changes": self.changes, "refresh": dict(self.refresh),
+                    "accounts": self.accounts.listing()}
 
     def restore_state(self, state):
+        self.accounts.restore(state.get("accounts") or list(state.get("mailboxes", {})))
         self.mailboxes, self.changes = state.get("mailboxes", {}), state.get("changes", {})
         self.oauth.restore_refresh(state.get("refresh", {}), "microsoft refresh token")
         top = max([s for c in self.changes.values() for s in c.values()] or [0])
         self.seq = itertools.count(top + 1)
+
+    def unknown_account(self, account):
+        # Graph answers 404 for a user it does not know; the docs name no code for calendar resources
+        # (ErrorInvalidUser is what Outlook answers, by community reports)
+        return GraphError(404, "ErrorInvalidUser", f"The requested user '{account}' is invalid.")
 
     # -- control ------------------------------------------------------------------------------
     def extra_actions(self):
@@ -117,7 +125,7 @@ class MicrosoftEmulator(EventsMixin, DeltaMixin, RecurrenceMixin, SubscriptionsM
         if path.endswith("/v2.0/.well-known/openid-configuration"):
             return self.reply(200, self.openid_configuration(path.strip("/").split("/")[0]))
         if path.endswith("/oauth2/v2.0/authorize"):
-            status, target = self.authorize(query)
+            status, target = self.authorize(path, query)
             if status == 302:
                 return self.reply(302, b"", "text/html", {"Location": target})
             return self.reply(status, target)
@@ -183,6 +191,8 @@ class MicrosoftEmulator(EventsMixin, DeltaMixin, RecurrenceMixin, SubscriptionsM
         if rest[:1] != ["me"]:
             raise GraphError(404, "ResourceNotFound", "Resource not found.")
         rest = rest[1:]
+        if not rest and method == "GET":
+            return self.me(account, headers, query)
         # Create / update / delete / list events (learn.microsoft.com/graph/api/user-post-events, event-update,
         # event-delete, user-list-events): /me/events, /me/calendar/events and /me/calendars/{id}/events all
         # address the events of a calendar; the sandbox's mailbox has one calendar, the default one
