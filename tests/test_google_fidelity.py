@@ -18,6 +18,7 @@ from google.oauth2.credentials import Credentials
 from calsync import sync
 from calsync.errors import ProviderError, SyncTokenExpired, TransientError
 from calsync.store import MemoryDatabase
+from tests import sign_in_page
 from tests.engine_fixtures import make_job
 from tests.provider_contract import T0, job_event, new_identity
 
@@ -294,18 +295,17 @@ def test_refresh_works_at_both_token_paths(config, token, emulator, path):
     assert answer.status_code == 200
 
 
-def test_odoo_style_code_exchange_at_o_oauth2_token(config):
+def test_odoo_style_code_exchange_at_o_oauth2_token(config, account):
     """Odoo 18's google_account: /o/oauth2/auth, then a form POST of the code to /o/oauth2/token."""
     import urllib.parse
 
     base = config.token_uri.rsplit("/token", 1)[0]
     session = _session(config)
     redirect = "https://odoo.example.test/google_account/authentication"
-    consent = session.get(base + "/o/oauth2/auth", allow_redirects=False, timeout=10, params={
+    query = urllib.parse.urlencode({
         "response_type": "code", "client_id": config.client_id, "redirect_uri": redirect,
         "scope": "https://www.googleapis.com/auth/calendar", "access_type": "offline", "state": "{}"})
-    assert consent.status_code == 302
-    code = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(consent.headers["Location"]).query))["code"]
+    code = sign_in_page.consent(base + "/o/oauth2/auth?" + query, account, config.ca_certs)["code"]
     answer = session.post(base + "/o/oauth2/token", timeout=10, data={
         "code": code, "client_id": config.client_id, "client_secret": config.client_secret,
         "redirect_uri": redirect, "grant_type": "authorization_code"})

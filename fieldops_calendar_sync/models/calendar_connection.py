@@ -68,7 +68,7 @@ class CalendarConnection(models.Model):
         help="Sync work runs as this user, and problems are reported to them as activities.",
     )
     reviewer_id = fields.Many2one(
-        "res.users", string="Reviewer", compute="_compute_reviewer_id", store=True, readonly=False,
+        "res.users", compute="_compute_reviewer_id", store=True, readonly=False,
         help="Gets an activity for each conflict of this calendar. By default the responsible user.",
     )
     reviewer_group_id = fields.Many2one(

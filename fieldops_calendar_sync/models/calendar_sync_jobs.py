@@ -108,8 +108,9 @@ class CalendarConnection(models.Model):
                 messages.append(_("A sync of %s is already queued or running; your click joins it.",
                                   connection.name))
             else:
-                messages.append(_("Sync of %s queued: its calendar is read, then the waiting job changes are "
-                                  "sent (%s waiting).", connection.name, connection.pending_count))
+                messages.append(_("Sync of %(name)s queued: its calendar is read, then the waiting job changes are "
+                                  "sent (%(waiting)s waiting).", name=connection.name,
+                                  waiting=connection.pending_count))
         return self._notify_action(" ".join(messages), title=_("Sync now"), in_dialog=in_dialog)
 
     def action_full_resync(self, in_dialog=False):

@@ -13,6 +13,7 @@ from calsync.sandbox import demo
 from calsync.sandbox.google import GoogleEmulator
 
 from .common import OdooClientCase
+from .redirect import sign_in
 
 CALLBACK = "/google_account/authentication"
 
@@ -49,11 +50,9 @@ class GoogleClientCase(OdooClientCase):
         (``res.users.settings._set_google_auth_tokens``). The callback itself is tested on its own, in
         test_google_client.TestGoogleConsent, through Odoo's controller."""
         redirect_uri = self.base_url() + CALLBACK
-        consent = requests.get(self.emulator.base_url + "/o/oauth2/auth", allow_redirects=False, timeout=10,
-                               verify=self.tls.cert_path, params={
-                                   "client_id": self.emulator.client_id, "redirect_uri": redirect_uri,
-                                   "response_type": "code", "scope": self.service._get_calendar_scope(),
-                                   "access_type": "offline"})
+        consent = sign_in(self.emulator.base_url + "/o/oauth2/auth", self.account, self.tls.cert_path, params={
+            "client_id": self.emulator.client_id, "redirect_uri": redirect_uri,
+            "response_type": "code", "scope": self.service._get_calendar_scope(), "access_type": "offline"})
         self.assertEqual(consent.status_code, 302, consent.text)
         code = urllib.parse.parse_qs(urllib.parse.urlsplit(consent.headers["Location"]).query)["code"][0]
         answer = requests.post(self.emulator.base_url + "/token", timeout=10, verify=self.tls.cert_path, data={

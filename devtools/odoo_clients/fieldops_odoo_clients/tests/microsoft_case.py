@@ -12,6 +12,7 @@ from calsync.sandbox import demo
 from calsync.sandbox.microsoft import MicrosoftEmulator
 
 from .common import OdooClientCase
+from .redirect import sign_in
 
 CALLBACK = "/microsoft_account/authentication"
 SCOPE = "offline_access openid Calendars.ReadWrite"  # what microsoft_account asks for
@@ -44,9 +45,9 @@ class MicrosoftClientCase(OdooClientCase):
         test_microsoft_client.TestMicrosoftConsent, through Odoo's controller."""
         redirect_uri = self.base_url() + CALLBACK
         base = self.emulator.base_url + "/common/oauth2/v2.0"
-        consent = requests.get(base + "/authorize", allow_redirects=False, timeout=10, verify=self.tls.cert_path,
-                               params={"client_id": self.emulator.client_id, "redirect_uri": redirect_uri,
-                                       "response_type": "code", "scope": SCOPE})
+        consent = sign_in(base + "/authorize", self.account, self.tls.cert_path,
+                          params={"client_id": self.emulator.client_id, "redirect_uri": redirect_uri,
+                                  "response_type": "code", "scope": SCOPE})
         self.assertEqual(consent.status_code, 302, consent.text)
         code = urllib.parse.parse_qs(urllib.parse.urlsplit(consent.headers["Location"]).query)["code"][0]
         answer = requests.post(base + "/token", timeout=10, verify=self.tls.cert_path, data={

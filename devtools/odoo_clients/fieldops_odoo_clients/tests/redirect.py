@@ -61,9 +61,19 @@ class RedirectedRequests:
     def delete(self, url, **kwargs):
         return self.request("delete", url, **kwargs)
 
-    def browse(self, url):
-        """A person's browser at the provider's consent page: the emulator's redirect back, not followed."""
+    def browse(self, url, account):
+        """A person's browser at the provider's consent page, signing in as ``account``: the emulator's
+        redirect back, not followed."""
         target, _base = self._target(url)
-        answer = requests.get(target, verify=self._ca_path, allow_redirects=False, timeout=10)
+        answer = sign_in(target, account, self._ca_path)
         self.calls.append(("GET", url, answer.status_code))
         return answer
+
+
+def sign_in(url, account, ca_path, params=None):
+    """What a person does at the sandbox's authorize URL: it leads to the sign-in page, where the account is
+    chosen and access allowed; the answer is the redirect back to the client (not followed)."""
+    page = requests.get(url, params=params, verify=ca_path, timeout=10)
+    page.raise_for_status()
+    return requests.post(page.url, data={"account": account, "decision": "allow"}, verify=ca_path,
+                         allow_redirects=False, timeout=10)

@@ -20,7 +20,7 @@ class TestGoogleConsent(GoogleClientCase):
     def test_consent_through_odoo_callback(self):
         with self.transaction() as env:
             url = GoogleCalendarService(env["google.service"])._google_authentication_url(from_url="/odoo/calendar")
-        consent = self.transport.browse(url)  # the person consents at once on the emulator's page
+        consent = self.transport.browse(url, self.account)  # the person signs in on the emulator's page
         self.assertEqual(consent.status_code, 302, consent.text)
         back = consent.headers["Location"]
         self.assertTrue(back.startswith(self.base_url() + CALLBACK), back)

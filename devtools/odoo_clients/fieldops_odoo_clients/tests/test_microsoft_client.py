@@ -22,7 +22,7 @@ class TestMicrosoftConsent(MicrosoftClientCase):
         with self.transaction() as env:
             url = MicrosoftCalendarService(env["microsoft.service"])._microsoft_authentication_url(
                 from_url="/odoo/calendar")
-        consent = self.transport.browse(url)  # the person consents at once on the emulator's page
+        consent = self.transport.browse(url, self.account)  # the person signs in on the emulator's page
         self.assertEqual(consent.status_code, 302, consent.text)
         back = consent.headers["Location"]
         self.assertTrue(back.startswith(self.base_url() + CALLBACK), back)
