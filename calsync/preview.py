@@ -62,7 +62,7 @@ def _pull_rows(store, link, remote):
     if job is None or not job.schedulable:
         return []  # the push deletes the event
     try:
-        plan = plan_merge(link, job, event_values(remote), store.field_owners())
+        plan = plan_merge(link, job, event_values(remote), store.field_owners(), store.direction())
     except InvalidEvent:
         return []
     rows = []

@@ -49,6 +49,7 @@ class Conflict:
     fields: dict
     deletion: bool = False
     remote_version: str | None = None
+    merges: dict = field(default_factory=dict)  # field -> notes_merge.NotesMerge, the clashing lines marked
 
 
 class LinkStore(abc.ABC):
@@ -61,6 +62,10 @@ class LinkStore(abc.ABC):
     def field_owners(self) -> dict:
         """Who owns each synced field on this connection ("job", "calendar" or "both"); both by default."""
         return {}
+
+    def direction(self) -> str:
+        """The connection's direction: "two_way", "push_only" or "pull_only" (only two-way merges notes)."""
+        return "two_way"
 
     def count_links(self) -> int:
         """How many live links the connection has; stores override this with a cheap count."""
@@ -170,6 +175,7 @@ class MemoryStore(LinkStore):
     def __init__(self, db: MemoryDatabase, connection: str):
         self.db = db
         self.connection = connection
+        self.sync_direction = "two_way"
 
     @property
     def _t(self) -> _Tables:
@@ -180,6 +186,9 @@ class MemoryStore(LinkStore):
 
     def links(self):
         return [link for link in self._mine() if link.live]
+
+    def direction(self):
+        return self.sync_direction
 
     def all_links(self):
         return self._mine()
