@@ -469,23 +469,25 @@ def _remote_deleted(store, link, job, remote, allow_cancel, report) -> str:
 
 # -- conflict resolution ----------------------------------------------------------------
 def resolve_conflict(store: LinkStore, link: LinkRecord, values: dict | None = None, *,
-                     restore: bool = False, cancel_job: bool = False, message: str = "") -> None:
+                     restore: bool = False, cancel_job: bool = False, message: str = "") -> dict:
     """Settle a link's conflict: the chosen ``values`` go to the job and (by the next push) the calendar.
 
     For a deletion: ``restore`` recreates the event from the job, ``cancel_job`` cancels the job.
+    Returns what was written to the job (with ``message`` as its note); empty when the job already held
+    the choice, so the caller knows whether a note still has to say what was settled.
     """
     job = store.job_values(link)
     if cancel_job:
         store.apply_to_job(link, {"cancelled": True}, message or "Cancelled after the calendar deleted the event.")
         link.state, link.base = "tombstone", None
         store.save_link(link)
-        return
+        return {"cancelled": True}
     if restore:
         link.event_id, link.version = (link.event_id if link.event_id == link.identity else None), None
         link.base = None
         link.state = "pending_push"
         store.save_link(link)
-        return
+        return {}
     calendar_side = from_base(link.held) or {}
     link.held = None
     values = values or {}
@@ -499,6 +501,7 @@ def resolve_conflict(store: LinkStore, link: LinkRecord, values: dict | None = N
     link.base = base
     link.state = "pending_push"
     store.save_link(link)
+    return changes
 
 
 __all__ = ["PullReport", "PushReport", "SyncError", "pull", "push", "resolve_conflict"]

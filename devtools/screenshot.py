@@ -1,11 +1,14 @@
 """Screenshots of the running product (``bin/run``) for the README.
 
-    /opt/odoo18/venv/bin/python -m devtools.screenshot [--view conflict|health] [--url http://127.0.0.1:8069]
+    /opt/odoo18/venv/bin/python -m devtools.screenshot [--view conflict|health|history|job|all]
+        [--url http://127.0.0.1:8069]
 
 ``conflict`` signs in as the demo dispatcher, opens the first open calendar conflict and
-clicks Review; ``health`` signs in as the admin and opens the Calendar Health panel with
-every company's group unfolded. Captured with headless Chromium over the DevTools
-protocol (``websocket-client``, which the test command installs into Odoo's Python).
+clicks Review; ``health`` signs in as the admin and opens the Calendar Health board;
+``history`` the Sync History graph; ``job`` a dispatcher's new job, whose form says which
+calendar will carry it; ``all`` takes every one. Captured at 1440 px wide with headless
+Chromium over the DevTools protocol (``websocket-client``, which the test command installs
+into Odoo's Python).
 """
 
 from __future__ import annotations
@@ -44,30 +47,31 @@ OPEN_WIZARD = """
 """
 
 
-OPEN_HEALTH = """
+WAIT_FOR = """
 (async () => {
-  const wait = async (selector, ms = 15000) => {
-    const end = Date.now() + ms;
-    while (Date.now() < end) {
-      const found = document.querySelectorAll(selector);
-      if (found.length) return found;
-      await new Promise((r) => setTimeout(r, 100));
+  const end = Date.now() + 15000;
+  while (Date.now() < end) {
+    if (document.querySelector(%s)) {
+      await new Promise((r) => setTimeout(r, 1000));
+      return "ok";
     }
-    throw new Error("not found: " + selector);
-  };
-  for (const header of await wait(".o_list_view .o_group_header")) {
-    header.click();
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 100));
   }
-  await wait(".o_list_view .o_data_row");
-  await new Promise((r) => setTimeout(r, 800));
-  return "ok";
+  return "not found";
 })()
 """
+
+OPEN_HEALTH = WAIT_FOR % json.dumps(".o_kanban_view .o_kanban_record .o_fieldops_health_card")
+OPEN_HISTORY = WAIT_FOR % json.dumps(".o_graph_view canvas")
+OPEN_JOB = WAIT_FOR % json.dumps(".o_form_view .o_fieldops_calendar_target")
 
 VIEWS = {  # name: (default login, path, script, default output)
     "conflict": ("dispatcher", "/odoo/calendar-conflicts", OPEN_WIZARD, "docs/img/conflict-review-wizard.png"),
     "health": ("admin", "/odoo/calendar-health", OPEN_HEALTH, "docs/img/calendar-health.png"),
+    "history": ("admin", "/odoo/action-fieldops_calendar_sync.action_calendar_sync_run", OPEN_HISTORY,
+                "docs/img/sync-history.png"),
+    "job": ("dispatcher", "/odoo/action-fieldservice.action_fsm_operation_order/new", OPEN_JOB,
+            "docs/img/job-calendar-hint.png"),
 }
 
 
@@ -89,24 +93,33 @@ class Page:
 
 def main(argv=None):
     parser = argparse.ArgumentParser()
-    parser.add_argument("--view", choices=sorted(VIEWS), default="conflict")
+    parser.add_argument("--view", choices=[*sorted(VIEWS), "all"], default="conflict")
     parser.add_argument("--url", default="http://127.0.0.1:8069")
     parser.add_argument("--login")
     parser.add_argument("--out")
+    parser.add_argument("--height", type=int, default=800)
     args = parser.parse_args(argv)
-    login, path, script, out = VIEWS[args.view]
-    args.login, args.out = args.login or login, args.out or out
+    if args.view == "all":
+        for name in sorted(VIEWS):
+            shoot(args, name)
+    else:
+        shoot(args, args.view)
+
+
+def shoot(args, view):
+    login, path, script, out = VIEWS[view]
+    login, out = args.login or login, (args.out if args.view != "all" else None) or out
 
     session = requests.Session()
     answer = session.post(f"{args.url}/web/session/authenticate", json={
-        "jsonrpc": "2.0", "params": {"db": "fieldops", "login": args.login, "password": args.login}}, timeout=30)
+        "jsonrpc": "2.0", "params": {"db": "fieldops", "login": login, "password": login}}, timeout=30)
     answer.raise_for_status()
     sid = session.cookies.get("session_id")
     port = free_port()
     profile = tempfile.mkdtemp(prefix="fieldops-chrome-")
     chrome = subprocess.Popen([shutil.which("chromium") or "/usr/bin/chromium", "--headless=new", "--no-sandbox",
                                "--disable-gpu", f"--remote-debugging-port={port}", f"--user-data-dir={profile}",
-                               "--window-size=1600,700", "about:blank"],
+                               f"--window-size=1440,{args.height}", "about:blank"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(100):
@@ -124,12 +137,12 @@ def main(argv=None):
         time.sleep(3)
         result = page.call("Runtime.evaluate", expression=script, awaitPromise=True, returnByValue=True)
         if result.get("result", {}).get("value") != "ok":
-            raise SystemExit(f"could not open the {args.view} view: {result}")
+            raise SystemExit(f"could not open the {view} view: {result}")
         shot = page.call("Page.captureScreenshot", format="png")
-        os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-        with open(args.out, "wb") as handle:
+        os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
+        with open(out, "wb") as handle:
             handle.write(base64.b64decode(shot["data"]))
-        print(f"wrote {args.out}")
+        print(f"wrote {out}")
     finally:
         chrome.terminate()
         shutil.rmtree(profile, ignore_errors=True)

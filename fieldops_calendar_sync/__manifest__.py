@@ -39,6 +39,9 @@
         "demo/demo_connections.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "fieldops_calendar_sync/static/src/scss/*.scss",
+        ],
         "web.assets_tests": [
             "fieldops_calendar_sync/static/tests/tours/*.js",
         ],

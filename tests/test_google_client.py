@@ -31,6 +31,16 @@ def test_listing_follows_pages_and_the_sync_token_comes_last(provider, emulator,
     assert PAGE_SIZE == 2500
 
 
+def test_a_long_read_reports_the_events_read_so_far_after_each_page(provider, monkeypatch):
+    monkeypatch.setattr("calsync.google.client.PAGE_SIZE", 3)
+    for n in range(7):
+        provider.create(new_identity(), job_event(f"P{n}", hours=n))
+    seen = []
+    provider.on_progress = seen.append
+    provider.list_changes(None)
+    assert seen == [3, 6, 7]  # no total: the list never says in advance how many will come
+
+
 def test_sync_token_with_a_time_window_is_refused_by_the_emulator(provider, emulator, config):
     cursor = provider.list_changes(None).cursor
     request = provider._events.list(calendarId="primary", syncToken=cursor, timeMin="2026-01-01T00:00:00Z")

@@ -101,6 +101,16 @@ def test_delta_pages_and_window_exit_is_not_a_deletion(client, person, monkeypat
     assert by_id[events[1].id].deleted
 
 
+def test_a_long_delta_read_reports_the_events_read_so_far_after_each_page(client, monkeypatch):
+    monkeypatch.setattr("calsync.microsoft.client.PAGE_SIZE", 2)
+    for n in range(5):
+        client.create(new_identity(), job_event(f"P{n}", hours=n))
+    seen = []
+    client.on_progress = seen.append
+    client.list_changes(None)
+    assert seen[-1] == 5 and seen == sorted(seen) and len(seen) >= 3
+
+
 def test_expired_delta_is_a_full_resync_without_duplicates(client, person):
     db = MemoryDatabase()
     store = db.store("ms")

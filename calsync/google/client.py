@@ -41,6 +41,9 @@ class GoogleCalendarClient(CalendarProvider):
     renews_in_place = False
     supports_series = True
 
+    # called after each page read with the number of events read so far (progress of a long read)
+    on_progress = None
+
     def __init__(self, config: GoogleConfig, token: str, calendar_id: str = "primary", send_updates: str = "none",
                  invite_attendees: bool = False, on_token_refresh=None, sleep=time.sleep, meter=None,
                  timeout: float = 30):
@@ -126,6 +129,8 @@ class GoogleCalendarClient(CalendarProvider):
             parsed, bad = parse_items(page.get("items", []), calendar_zone)
             events += parsed
             invalid += bad
+            if self.on_progress:  # neither the list nor the delta says in advance how many events will come
+                self.on_progress(len(events) + len(invalid))
             page_token = page.get("nextPageToken")
             if not page_token:
                 return ChangeSet(events=tuple(events), cursor=page.get("nextSyncToken", ""), full=cursor is None,

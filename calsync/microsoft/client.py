@@ -39,6 +39,9 @@ class GraphCalendarClient(CalendarProvider):
     renews_in_place = True
     supports_series = True
 
+    # called after each page read with the number of events read so far (progress of a long read)
+    on_progress = None
+
     def __init__(self, config: MicrosoftConfig, token_cache: str, account_email: str | None = None,
                  calendar_id: str | None = None, window=(30, 365), invite_attendees: bool = False,
                  on_token_cache_changed=None, sleep=time.sleep, meter=None, timeout: float = 30):
@@ -126,6 +129,8 @@ class GraphCalendarClient(CalendarProvider):
                     events.append(event)
             invalid += bad
             removed += gone
+            if self.on_progress:  # neither the list nor the delta says in advance how many events will come
+                self.on_progress(len(events) + len(invalid) + len(removed))
             if page.get("@odata.nextLink"):
                 url = page["@odata.nextLink"]
                 continue

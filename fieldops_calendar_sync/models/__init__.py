@@ -15,3 +15,4 @@ from . import calendar_quota
 from . import calendar_sync_history
 from . import calendar_sync_run
 from . import calendar_health
+from . import calendar_sync_progress

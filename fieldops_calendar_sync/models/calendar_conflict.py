@@ -76,11 +76,12 @@ class CalendarConflict(models.Model):
         return record
 
     def _announce(self):
-        """An activity for the connection's responsible reviewer and a note on the job."""
+        """An activity for the connection's reviewer and a note on the job."""
         for conflict in self:
             connection = conflict.connection_id
+            reviewer = connection.reviewer_id or connection.responsible_user_id
             conflict.activity_schedule(
-                "mail.mail_activity_data_todo", user_id=connection.responsible_user_id.id,
+                "mail.mail_activity_data_todo", user_id=reviewer.id,
                 summary=_("Review calendar conflict"),
                 note=_("The job and its event in %s both changed. Choose which values to keep.", connection.name),
             )

@@ -63,6 +63,15 @@ class CalendarConnection(models.Model):
         default=lambda self: self.env.user,
         help="Sync work runs as this user, and problems are reported to them as activities.",
     )
+    reviewer_id = fields.Many2one(
+        "res.users", string="Reviewer", compute="_compute_reviewer_id", store=True, readonly=False,
+        help="Gets an activity for each conflict of this calendar. By default the responsible user.",
+    )
+    reviewer_group_id = fields.Many2one(
+        "res.groups", string="Reviewer group",
+        help="Optional: every member of this group sees this calendar's open conflicts and can settle them, "
+             "even without the dispatcher role (members need at least the Field Service user role).",
+    )
     team_ids = fields.Many2many(
         "fsm.team", string="Teams", check_company=True, help="Jobs of these teams go to this calendar."
     )
@@ -117,9 +126,6 @@ class CalendarConnection(models.Model):
         copy=False, readonly=True,
         help="Connected, but waiting for an admin to review the preview of the first sync and start it.",
     )
-    progress_done = fields.Integer(copy=False, readonly=True)
-    progress_total = fields.Integer(copy=False, readonly=True)
-    progress_label = fields.Char(compute="_compute_progress_label")
 
     link_ids = fields.One2many("fieldops.calendar.link", "connection_id", string="Event links")
     channel_ids = fields.One2many("fieldops.calendar.channel", "connection_id", string="Push channels",
@@ -142,14 +148,11 @@ class CalendarConnection(models.Model):
     ]
 
     # -- computed ----------------------------------------------------------
-    @api.depends("progress_done", "progress_total")
-    def _compute_progress_label(self):
+    @api.depends("responsible_user_id")
+    def _compute_reviewer_id(self):
         for conn in self:
-            conn.progress_label = (
-                _("Full resync: %(done)s of %(total)s events", done=conn.progress_done, total=conn.progress_total)
-                if conn.progress_total
-                else False
-            )
+            if not conn.reviewer_id:
+                conn.reviewer_id = conn.responsible_user_id
 
     def _compute_counts(self):
         Link = self.env["fieldops.calendar.link"]

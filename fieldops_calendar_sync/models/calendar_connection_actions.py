@@ -35,3 +35,20 @@ class CalendarConnection(models.Model):
             "fieldops.calendar.conflict", _("Open conflicts"),
             [("connection_id", "=", self.id), ("state", "=", "open")],
         )
+
+    # -- feedback -----------------------------------------------------------------
+    def _notify_action(self, message, title=None, kind="info", in_dialog=False):
+        """A toast saying what the button did, then the form reloaded (or the dialog closed) to show it."""
+        after = {"type": "ir.actions.act_window_close"} if in_dialog else {"type": "ir.actions.client",
+                                                                            "tag": "soft_reload"}
+        return {"type": "ir.actions.client", "tag": "display_notification",
+                "params": {"title": title or (self.name if len(self) == 1 else _("Calendar sync")),
+                           "message": message, "type": kind, "sticky": False, "next": after}}
+
+    def _sync_job_waiting(self, kind):
+        """A push or pull of this connection is queued or running: a new click joins it instead of adding one."""
+        self.ensure_one()
+        keys = [f"fieldops-calendar-{kind}-{self.id}", f"fieldops-calendar-{kind}-full-{self.id}"]
+        return bool(self.env["queue.job"].sudo().search_count(
+            [("identity_key", "in", keys), ("state", "in", ("wait_dependencies", "pending", "enqueued", "started"))],
+            limit=1))

@@ -180,13 +180,17 @@ class CalendarConnection(models.Model):
         """Stop channels, delete subscriptions, wipe tokens; events stay in the calendar."""
         for connection in self:
             connection.check_access("write")
-            connection._stop_channels()
-            connection.sudo().write(
-                {"token_encrypted": False, "sync_cursor": False, "state": "disconnected", "token_expires_at": False}
-            )
-            connection.message_post(body=_("Calendar disconnected by %s. Its events were left in place.",
-                                           self.env.user.name))
-        return True
+            connection._disconnect(_("Calendar disconnected by %s. Its events were left in place.",
+                                     self.env.user.name))
+        return self._notify_action(_("Disconnected. The events already in the calendar were left in place."),
+                                   title=_("Disconnect"))
+
+    def _disconnect(self, note):
+        self.ensure_one()
+        self._stop_channels()
+        self.sudo().write({"token_encrypted": False, "sync_cursor": False, "state": "disconnected",
+                           "token_expires_at": False})
+        self.message_post(body=note)
 
     def action_disconnect_remove_events(self):
         """Disconnect after removing every event this calendar got from Odoo (in a job: it calls the provider)."""
@@ -196,9 +200,12 @@ class CalendarConnection(models.Model):
                 channel="root.fieldops_calendar", identity_key=f"fieldops-calendar-remove-{connection.id}",
                 description=_("Remove the events of %s and disconnect", connection.name),
             )._job_remove_events_and_disconnect()
+            total = len(connection.link_ids.filtered(lambda link: link.state != "tombstone" and link.event_id))
+            connection._report_progress("remove", 0, total)
             connection.message_post(body=_("%s asked to remove this calendar's job events and disconnect it.",
                                            self.env.user.name))
-        return True
+        return self._notify_action(_("Removing the job events from the calendar, then disconnecting. Progress "
+                                     "shows on the connection."), title=_("Disconnect and remove events"))
 
     def _job_remove_events_and_disconnect(self):
         from calsync.events import OpKind, WriteOp
@@ -216,7 +223,13 @@ class CalendarConnection(models.Model):
                         link.write({"state": "tombstone", "remote_version": False, "base_json": False})
                         removed += 1
                 self.env.cr.commit()
-        self.action_disconnect()
+                self._report_progress("remove", start + len(chunk), len(ops))
+        left = len(ops) - removed
+        self._clear_progress()
+        self._disconnect(_("%(removed)s job events removed from the calendar, then disconnected.", removed=removed)
+                         if not left else
+                         _("%(removed)s job events removed from the calendar, %(left)s could not be removed (they "
+                           "were left in place); then disconnected.", removed=removed, left=left))
         return _("%s events removed", removed)
 
     def _stop_channels(self):

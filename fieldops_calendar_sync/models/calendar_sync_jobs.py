@@ -83,22 +83,44 @@ class CalendarConnection(models.Model):
             )._job_pull(full=full)
 
     # -- buttons -----------------------------------------------------------------
-    def action_sync_now(self):
+    def action_sync_now(self, in_dialog=False):
+        """Pull, then push; clicks while a sync waits or runs join it rather than queueing another."""
+        messages = []
         for connection in self:
             connection.check_access("write")
             if connection.state == "error":
                 connection.sudo().state = "sandbox_connected" if connection.sandbox else "connected"
                 connection._clear_error()
-            connection._enqueue_pull()
-            connection._enqueue_push()
-        return True
+            if not connection._is_connected():
+                messages.append(_("%s is not connected: connect it first.", connection.name))
+                continue
+            if connection.first_sync_pending:
+                messages.append(_("%s waits for its first sync: open Preview first sync and start it.",
+                                  connection.name))
+                continue
+            joined = [kind for kind in ("pull", "push") if connection._sync_job_waiting(kind)]
+            if "pull" not in joined:
+                connection._enqueue_pull()
+            if "push" not in joined:
+                connection._enqueue_push()
+            if len(joined) == 2:
+                messages.append(_("A sync of %s is already queued or running; your click joins it.",
+                                  connection.name))
+            else:
+                messages.append(_("Sync of %s queued: its calendar is read, then the waiting job changes are "
+                                  "sent (%s waiting).", connection.name, connection.pending_count))
+        return self._notify_action(" ".join(messages), title=_("Sync now"), in_dialog=in_dialog)
 
-    def action_full_resync(self):
+    def action_full_resync(self, in_dialog=False):
         for connection in self:
             connection.check_access("write")
+            if connection._sync_job_waiting("pull-full"):
+                continue
             connection.sudo().sync_cursor = False
             connection._enqueue_pull(full=True)
-        return True
+        return self._notify_action(
+            _("Full resync queued: every event of the calendar is read again and matched to its job. Progress "
+              "shows on the connection."), title=_("Full resync"), in_dialog=in_dialog)
 
     def action_preview_sync(self, full=False):
         """Show what the next sync (or a full resync) would do, job by job, before doing it."""
@@ -122,7 +144,8 @@ class CalendarConnection(models.Model):
                 channel=CHANNEL, identity_key=f"fieldops-calendar-pull-confirmed-{connection.id}",
                 max_retries=MAX_ATTEMPTS,
             )._job_pull(full=False, confirmed_mass_deletion=True)
-        return True
+        return self._notify_action(_("The held deletions are being applied to the jobs."),
+                                   title=_("Apply held changes"))
 
     def action_discard_held_pull(self):
         """The admin discarded the held deletions: resync fully, so the calendar gets the jobs back."""
@@ -135,7 +158,8 @@ class CalendarConnection(models.Model):
                 channel=CHANNEL, identity_key=f"fieldops-calendar-restore-{connection.id}",
                 max_retries=MAX_ATTEMPTS, description=_("Restore deleted events of %s", connection.name),
             )._job_restore_deleted_events()
-        return True
+        return self._notify_action(_("The held deletions were discarded; the deleted events are being restored."),
+                                   title=_("Discard held changes"))
 
     def _job_restore_deleted_events(self):
         """After a discarded mass deletion: recreate the events that are really gone, then push."""
@@ -183,15 +207,19 @@ class CalendarConnection(models.Model):
                 connection._enqueue_push()
         return result
 
-    def action_start_first_sync(self):
+    def action_start_first_sync(self, in_dialog=False):
         """The admin has seen the preview: start the first full sync."""
-        for connection in self.filtered("first_sync_pending"):
+        started = self.filtered("first_sync_pending")
+        for connection in started:
             connection.check_access("write")
             connection.sudo().first_sync_pending = False
             connection.message_post(body=_("%s started the first sync.", self.env.user.name))
             connection._enqueue_pull(full=True)
             connection._enqueue_push()
-        return True
+        return self._notify_action(
+            _("First sync started: the calendar is read in full, then %s jobs are sent. Progress shows on the "
+              "connection.", sum(started.mapped("pending_count"))) if started
+            else _("The first sync had already started."), title=_("Start syncing"), in_dialog=in_dialog)
 
     def action_preview_first_sync(self):
         return self.action_preview_sync(full=True)
@@ -276,7 +304,14 @@ class CalendarConnection(models.Model):
             from ..tools.link_store import run_pull
 
             run["meter"] = self._quota_meter()
-            report = run_pull(self, full=full, confirmed_mass_deletion=confirmed_mass_deletion, meter=run["meter"])
+            step = self._progress_kind_of_pull(self, full)
+            on_progress = (lambda done: self._report_progress(step, done)) if step else None
+            try:
+                report = run_pull(self, full=full, confirmed_mass_deletion=confirmed_mass_deletion,
+                                  meter=run["meter"], on_progress=on_progress)
+            finally:
+                if step:
+                    self._clear_progress()
             run.update(changes=report.applied + report.deletions, conflicts=report.conflicts, errors=report.invalid)
             self.sudo().write({"last_pull_at": fields.Datetime.now(), "pull_requested": False})
             self._recover_from_throttle()

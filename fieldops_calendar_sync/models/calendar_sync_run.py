@@ -3,7 +3,7 @@
 import time
 from contextlib import contextmanager
 
-from odoo import fields, models
+from odoo import api, fields, models
 
 KINDS = [("push", "Push"), ("pull", "Pull"), ("full", "Full resync")]
 OUTCOMES = [("done", "Done"), ("paced", "Paced (our quota budget)"), ("throttled", "Throttled by the provider"),
@@ -21,6 +21,9 @@ class CalendarSyncRun(models.Model):
     provider = fields.Selection(related="connection_id.provider", store=True)
     kind = fields.Selection(KINDS, required=True, readonly=True)
     started_at = fields.Datetime(required=True, readonly=True, index=True)
+    # Odoo 18's web client groups dates by year .. day only ("started_at:hour" is refused): the graphs'
+    # per-hour figures group by this stored label instead, which sorts as it reads
+    started_hour = fields.Char(string="Hour (UTC)", compute="_compute_started_hour", store=True, index=True)
     duration = fields.Float(string="Duration (s)", readonly=True, aggregator="avg")
     outcome = fields.Selection(OUTCOMES, required=True, readonly=True)
     changes = fields.Integer(string="Changes", readonly=True, help="Events written (push) or calendar edits read "
@@ -32,6 +35,12 @@ class CalendarSyncRun(models.Model):
                               help="Time spent pacing requests under the provider's quota")
     lag_seconds = fields.Float(string="Push lag (s)", readonly=True, aggregator="max",
                                help="Age of the oldest change waiting to be pushed when the run started")
+
+
+    @api.depends("started_at")
+    def _compute_started_hour(self):
+        for run in self:
+            run.started_hour = run.started_at.strftime("%Y-%m-%d %H:00") if run.started_at else False
 
 
 class CalendarConnection(models.Model):

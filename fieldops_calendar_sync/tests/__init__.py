@@ -15,3 +15,6 @@ from . import test_sync_preview
 from . import test_field_ownership
 from . import test_dispatcher_health
 from . import test_security
+from . import test_every_screen
+from . import test_screen_tours
+from . import test_reviewer

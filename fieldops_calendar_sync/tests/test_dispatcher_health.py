@@ -107,13 +107,17 @@ class TestHealthPanel(SandboxCase):
         link.pending_since = fields.Datetime.now() - timedelta(minutes=20)
         jobs[1].description = "<p>Changed too</p>"  # a second change does not reset the oldest's age
         self.assertEqual(link.state, "pending_push")
-        self.env["queue.job"].sudo().search(
-            [("identity_key", "=", f"fieldops-calendar-push-{self.connection.id}")]).write({"state": "failed"})
+        # the push waiting since then fails (after the last push that went through)
+        # (queue_job lets no one write date_created through the ORM)
+        self.env["queue.job"].flush_model()
+        self.env.cr.execute("UPDATE queue_job SET state = 'failed', date_created = %s WHERE identity_key = %s",
+                            (fields.Datetime.now(), f"fieldops-calendar-push-{self.connection.id}"))
+        self.env["queue.job"].invalidate_model()
         self.connection.invalidate_recordset()
         self.assertGreaterEqual(self.connection.push_lag_seconds, 20 * 60)
         self.assertEqual(self.connection.failed_job_count, 1)
         self.assertEqual(self.connection.health, "problem")
-        self.assertIn("failed sync jobs: 1", self.connection.health_summary)
+        self.assertIn("failed sync jobs since the last success: 1", self.connection.health_summary)
         self.assertIn("waited 20 minutes", self.connection.health_summary)
         action = self.connection.action_view_failed_jobs()
         self.assertEqual(self.env["queue.job"].search_count(action["domain"]), 1)

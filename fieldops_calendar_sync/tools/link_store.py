@@ -190,10 +190,12 @@ def run_push(connection, meter=None):
     return sync.push(client, store, invite_attendees=connection.invite_crew)
 
 
-def run_pull(connection, full=False, confirmed_mass_deletion=False, meter=None):
+def run_pull(connection, full=False, confirmed_mass_deletion=False, meter=None, on_progress=None):
     from calsync import sync
     from calsync.guard import MassDeletionGuard
 
     guard = MassDeletionGuard(ratio=connection.mass_deletion_ratio, confirmed=confirmed_mass_deletion)
-    return sync.pull(connection._make_client(meter=meter), OdooLinkStore(connection), full=full,
+    client = connection._make_client(meter=meter)
+    client.on_progress = on_progress
+    return sync.pull(client, OdooLinkStore(connection), full=full,
                      allow_calendar_cancel=connection.allow_calendar_cancel, guard=guard)

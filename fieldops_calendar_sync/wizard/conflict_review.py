@@ -3,11 +3,13 @@
 import json
 from datetime import timezone
 
+from markupsafe import Markup, escape
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from calsync.mapping import describe, from_base
 from calsync.sync import resolve_conflict
+from calsync.textdiff import ADDED, REMOVED, word_diff
 
 from ..tools.link_store import OdooLinkStore, job_values
 
@@ -39,8 +41,9 @@ class CalendarConflictReview(models.TransientModel):
             values["conflict_id"] = conflict.id
             values["revision"] = conflict.revision
             values["kind"] = conflict.kind
-            values["line_ids"] = [(0, 0, {"field_name": line.field_name, "base_value": line.base_value,
-                                          "job_value": line.job_value, "calendar_value": line.calendar_value,
+            # the values stay on the conflict's own lines: the review only points at them, so they survive
+            # every save of the dialog (a bulk choice saves it and opens it again)
+            values["line_ids"] = [(0, 0, {"conflict_line_id": line.id, "field_name": line.field_name,
                                           "choice": "job"}) for line in conflict.line_ids]
         return values
 
@@ -59,8 +62,8 @@ class CalendarConflictReview(models.TransientModel):
         return self._reopen()
 
     def _reopen(self):
-        return {"type": "ir.actions.act_window", "res_model": self._name, "res_id": self.id, "view_mode": "form",
-                "target": "new"}
+        return {"type": "ir.actions.act_window", "name": _("Review calendar conflict"), "res_model": self._name,
+                "res_id": self.id, "view_mode": "form", "views": [(False, "form")], "target": "new"}
 
     def action_confirm(self):
         self.ensure_one()
@@ -86,8 +89,9 @@ class CalendarConflictReview(models.TransientModel):
         else:
             chosen, lines = self._chosen_values(link)
             summary = "; ".join(lines)
-            resolve_conflict(store, record, chosen,
-                             message=_("%(who)s settled a calendar conflict: %(what)s", who=who, what=summary))
+            applied = resolve_conflict(store, record, chosen,
+                                       message=_("%(who)s settled a calendar conflict: %(what)s", who=who,
+                                                 what=summary))
         conflict.write({"state": "resolved", "resolved_by_id": self.env.uid, "resolved_at": fields.Datetime.now(),
                         "resolution": summary})
         conflict.activity_ids.action_feedback(feedback=summary)
@@ -96,7 +100,9 @@ class CalendarConflictReview(models.TransientModel):
             "company_id": link.company_id.id, "direction": "review", "action": "resolve", "outcome": "resolved",
             "changes": summary, "remote_version": link.remote_version or False, "user_id": self.env.uid,
         })
-        if conflict.job_id:
+        # one note per settlement: the engine wrote one when it changed the job; otherwise say it here
+        if conflict.job_id and not (conflict.kind == "fields" and applied) and not (
+                conflict.kind == "deletion" and self.deletion_choice == "cancel"):
             conflict.job_id.message_post(body=_("%(who)s resolved the calendar conflict: %(what)s", who=who,
                                                 what=summary), subtype_xmlid="mail.mt_note")
         link.connection_id._enqueue_push()
@@ -134,15 +140,41 @@ class CalendarConflictReviewLine(models.TransientModel):
     _description = "Review a calendar conflict: one field"
 
     review_id = fields.Many2one("fieldops.calendar.conflict.review", required=True, ondelete="cascade")
+    conflict_line_id = fields.Many2one("fieldops.calendar.conflict.line", required=True, ondelete="cascade")
     field_name = fields.Char(required=True)
     label = fields.Char(compute="_compute_label")
     # Text, not Char: the table shows whole notes side by side, wrapped, instead of cutting them off
-    base_value = fields.Text(string="Last synced", readonly=True)
-    job_value = fields.Text(string="Job", readonly=True)
-    calendar_value = fields.Text(string="Calendar", readonly=True)
+    base_value = fields.Text(related="conflict_line_id.base_value", string="Last synced")
+    job_value = fields.Text(related="conflict_line_id.job_value", string="Job")
+    calendar_value = fields.Text(related="conflict_line_id.calendar_value", string="Calendar")
+    job_diff = fields.Html(compute="_compute_diffs", string="Job", sanitize=False,
+                           help="The job's value, with what it added (underlined) or removed (struck) since the "
+                                "last sync")
+    calendar_diff = fields.Html(compute="_compute_diffs", string="Calendar", sanitize=False,
+                                help="The calendar's value, with what it added or removed since the last sync")
     choice = fields.Selection(CHOICES, required=True, default="job")
     custom_datetime = fields.Datetime(string="Your date and time")
     custom_text = fields.Text(string="Your text")
+
+    @api.depends("base_value", "job_value", "calendar_value")
+    def _compute_diffs(self):
+        for line in self:
+            line.job_diff = self._render_diff(line.base_value, line.job_value)
+            line.calendar_diff = self._render_diff(line.base_value, line.calendar_value)
+
+    @staticmethod
+    def _render_diff(base, value):
+        """The engine's word diff as HTML: additions in <ins>, removals in <del>, the rest as it reads."""
+        out = Markup()
+        for piece in word_diff(base or "", value or ""):
+            text = escape(piece.text).replace("\n", Markup("<br/>"))
+            if piece.op == ADDED:
+                out += Markup('<ins class="o_fieldops_added">%s</ins>') % text
+            elif piece.op == REMOVED:
+                out += Markup('<del class="o_fieldops_removed">%s</del>') % text
+            else:
+                out += text
+        return out
 
     @api.depends("field_name")
     def _compute_label(self):

@@ -68,10 +68,10 @@ class CalendarSyncPreview(models.TransientModel):
     def action_sync_now(self):
         self.ensure_one()
         if self.connection_id.first_sync_pending:
-            return self.connection_id.action_start_first_sync()
+            return self.connection_id.action_start_first_sync(in_dialog=True)
         if self.full:
-            return self.connection_id.action_full_resync()
-        return self.connection_id.action_sync_now()
+            return self.connection_id.action_full_resync(in_dialog=True)
+        return self.connection_id.action_sync_now(in_dialog=True)
 
 
 class CalendarSyncPreviewLine(models.TransientModel):

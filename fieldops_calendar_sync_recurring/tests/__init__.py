@@ -1,1 +1,2 @@
 from . import test_recurring_series
+from . import test_every_screen

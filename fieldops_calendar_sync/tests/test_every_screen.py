@@ -1,0 +1,57 @@
+"""Every screen opens: Odoo's click bot over the Field Service app as the admin, the dispatcher and
+the second company's user, then every window action and button-reached action in each view mode."""
+
+from odoo.tests import HttpCase, tagged
+
+from .sandbox import SandboxCase, run_job
+from .screens import button_steps, click_everywhere, open_steps, window_action_steps
+
+ADDONS = ("fieldops_calendar_sync",)
+
+
+@tagged("post_install", "-at_install")
+class TestClickEverywhere(HttpCase):
+    """Not tagged out of default runs, unlike Odoo's own click-everywhere tests."""
+
+    allow_end_on_form = True
+
+    def test_click_everywhere_as_admin(self):
+        click_everywhere(self, "admin")
+
+    def test_click_everywhere_as_dispatcher(self):
+        click_everywhere(self, "dispatcher")
+
+    def test_click_everywhere_as_second_company_user(self):
+        click_everywhere(self, "northwind")
+
+
+@tagged("post_install", "-at_install")
+class TestEveryAction(SandboxCase):
+    """Every window action of the addon, and those reached from buttons, with records to show."""
+
+    provider = "microsoft"
+    account_prefix = "screens"
+
+    def prepare_records(self):
+        """The demo Outlook calendar connected and pulled: sync runs, links and the seed's open conflict."""
+        self.sandbox.microsoft.seed_demo()
+        demo = self.env.ref("fieldops_calendar_sync.connection_outlook_service")
+        demo._demo_connect_sandbox()
+        self.assertEqual(demo.state, "sandbox_connected", demo.last_error)
+        run_job(self, demo, "_job_pull", full=True)
+        run_job(self, demo, "_job_push")
+        conflict = self.env["fieldops.calendar.conflict"].search(
+            [("connection_id", "=", demo.id), ("state", "=", "open")], limit=1)
+        self.assertTrue(conflict, "the seed's conflict-review slot")
+        return demo, conflict
+
+    def test_every_action_in_every_view_mode_opens(self):
+        demo, conflict = self.prepare_records()
+        job = conflict.job_id
+        steps = window_action_steps(self.env, ADDONS)
+        steps += button_steps(demo, ["action_view_sync_runs", "action_view_links", "action_view_pending",
+                                     "action_view_conflicts", "action_view_failed_jobs", "action_preview_sync"])
+        steps += button_steps(conflict, ["action_review"])
+        steps += button_steps(job, ["action_view_calendar_links"])
+        self.assertIn("fieldops_calendar_sync.action_calendar_sync_run (graph)", [s["label"] for s in steps])
+        open_steps(self, steps)
