@@ -87,6 +87,9 @@ class OdooLinkStore(LinkStore):
     def field_owners(self):
         return self.connection._field_owners()
 
+    def direction(self):
+        return self.connection.direction or "two_way"
+
     def count_links(self):
         return self.Link.search_count(self._domain(("state", "!=", "tombstone")))
 
