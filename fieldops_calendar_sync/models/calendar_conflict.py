@@ -208,7 +208,7 @@ class CalendarConflictLine(models.Model):
     calendar_value = fields.Text(string="Calendar")
     # the line merge of the notes (issue #24): the merged text offered as a choice, and its parts as JSON
     # [[kind, [line, ...]], ...] with kind "same", or "job" / "calendar" for each side's clashing lines
-    merged_value = fields.Text(string="Merged")
+    merged_value = fields.Text(string="Merged text")
     merged_segments = fields.Text()
 
     @api.depends("field_name")

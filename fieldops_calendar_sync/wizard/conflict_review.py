@@ -158,7 +158,7 @@ class CalendarConflictReviewLine(models.TransientModel):
                                 "last sync")
     calendar_diff = fields.Html(compute="_compute_diffs", string="Calendar", sanitize=False,
                                 help="The calendar's value, with what it added or removed since the last sync")
-    merged_value = fields.Text(related="conflict_line_id.merged_value")
+    merged_value = fields.Text(related="conflict_line_id.merged_value", string="Merged text")
     merged_segments = fields.Text(related="conflict_line_id.merged_segments")
     merged_diff = fields.Html(compute="_compute_merged_diff", string="Merged", sanitize=False,
                               help="Both sides' notes merged line by line; where they clash, the job's lines "
