@@ -52,7 +52,9 @@ class MicrosoftEmulator(EventsMixin, DeltaMixin, RecurrenceMixin, SubscriptionsM
     """
 
     error_class = GraphError
-    malformed_errors = (ValueError, KeyError)
+    # a body of the wrong JSON types (a number where Graph wants a string, a string for an object) is a 400
+    # BadRequest, as Graph answers it, never a dropped connection
+    malformed_errors = (ValueError, KeyError, TypeError, AttributeError)
     http_methods = ("GET", "POST", "PATCH", "DELETE")
 
     def __init__(self, tls, host="127.0.0.1", port=0, enforce_limits=True, state_file=None,
