@@ -44,6 +44,7 @@ class TestHealthFigures(SandboxCase):
     account_prefix = "figures"
 
     def test_failures_before_the_last_success_no_longer_paint_the_card_red(self):
+        make_jobs(self, 2)
         run_job(self, self.connection, "_job_push")
         # the push queued when it connected fails after that push went through (queue_job lets no one write
         # date_created through the ORM)
