@@ -21,7 +21,8 @@ class HistoryEntry:
     """One sync step on one link.
 
     ``action``: create / update / delete (the calendar event), apply (a calendar edit written to the job),
-    restore (a calendar edit of a field the job owns, sent back), conflict, deletion.
+    restore (a calendar edit of a field the job owns, sent back), merge (both sides' notes lines kept),
+    conflict, deletion.
     ``outcome``: done / review / cancelled / error.
     ``changes``: (field, before, after) as text.
     """

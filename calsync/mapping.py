@@ -108,10 +108,16 @@ def job_to_event(job: JobValues, invite_attendees: bool = False) -> EventData:
 
 
 def _strip_crew(description: str) -> str:
+    """The notes of an event's description: our crew line (first of the last block) taken out.
+
+    Lines a person typed right under our crew line (a technician adding a note at the end of the
+    event) are notes: they are kept, after the notes before the crew line.
+    """
     text = normalise_notes(description)
     head, sep, last = text.rpartition("\n\n")
     if last.startswith(CREW_PREFIX):
-        return head if sep else ""
+        _crew, _nl, typed_after = last.partition("\n")
+        return "\n".join(part for part in (head if sep else "", typed_after) if part)
     return text
 
 

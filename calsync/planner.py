@@ -12,7 +12,8 @@ from dataclasses import dataclass, field, replace
 
 from . import merge
 from .events import OpKind, WriteOp
-from .mapping import PUSH_ONLY_FIELDS, SYNCED_FIELDS, JobValues, complete, from_base, job_to_event
+from .mapping import PUSH_ONLY_FIELDS, SYNCED_FIELDS, JobValues, complete, from_base, job_to_event, normalise_notes
+from .notes_merge import NotesMerge, merge_notes
 from .store import LinkRecord
 
 # a connection's direction: "push_only" never writes a job, "pull_only" never writes a calendar
@@ -91,6 +92,8 @@ class MergePlan:
     new_base: dict | None = None
     pushonly_edits: tuple = ()
     error: str | None = None  # the merge would give the job an impossible schedule: nothing is applied
+    # field -> notes_merge.NotesMerge: the line merge behind a merged field (clean) or a conflict (not clean)
+    merges: dict = field(default_factory=dict)
 
 
 def plan_merge(link: LinkRecord, job: JobValues, remote: dict, owners: dict | None = None,
@@ -103,6 +106,9 @@ def plan_merge(link: LinkRecord, job: JobValues, remote: dict, owners: dict | No
 
     A field missing from ``remote`` is one the calendar did not send (a delta stub): it counts
     as unchanged there, never as empty. Without a base nothing is known of it: the job is sent.
+
+    Notes both sides edited are merged line by line (``notes_merge``) on a two-way connection
+    where both own them; the merged text goes to the job and, by the next push, the calendar.
     """
     local = agreed_values(job)
     base = from_base(link.base)
@@ -120,7 +126,11 @@ def plan_merge(link: LinkRecord, job: JobValues, remote: dict, owners: dict | No
     theirs = {f: base.get(f) if f in job_owned else remote[f] for f in SYNCED_FIELDS}
     mine = {f: base.get(f) if f in calendar_owned else local[f] for f in SYNCED_FIELDS}
     outcome = merge.three_way({f: base.get(f) for f in SYNCED_FIELDS}, mine, theirs)
-    outcome = _keep_held_in_review(outcome, from_base(link.held) or {}, base, mine, theirs)
+    held = from_base(link.held) or {}
+    outcome = _keep_held_in_review(outcome, held, base, mine, theirs)
+    merges = {}
+    if direction == "two_way" and owners.get("notes", "both") == "both":
+        outcome, merges = _merge_notes(outcome, held)
     new_base = dict(base)
     new_base.update(outcome.agreed)
     # calendar edits of fields only the job sets: undone by the next push. The base takes the calendar's
@@ -141,7 +151,28 @@ def plan_merge(link: LinkRecord, job: JobValues, remote: dict, owners: dict | No
     if problem:
         return MergePlan(error=problem)
     return MergePlan(apply=outcome.to_local, needs_push=needs_push, conflicts=outcome.conflicts,
-                     new_base=new_base, pushonly_edits=pushonly)
+                     new_base=new_base, pushonly_edits=pushonly, merges=merges)
+
+
+def _merge_notes(outcome: merge.MergeOutcome, held: dict) -> tuple[merge.MergeOutcome, dict[str, NotesMerge]]:
+    """Notes in conflict: merge the two sides' lines; a clean merge settles the field, a clash stays in review.
+
+    A field already held for a person stays with the person, merged or not (see ``_keep_held_in_review``).
+    The base becomes the calendar's text: the calendar holds it until the push of the merge is confirmed.
+    """
+    if "notes" not in outcome.conflicts:
+        return outcome, {}
+    base, mine, theirs = outcome.conflicts["notes"]
+    result = merge_notes(base or "", mine or "", theirs or "")
+    if not result.clean or "notes" in held:
+        return outcome, {"notes": result}
+    merged = normalise_notes(result.text)
+    return merge.MergeOutcome(
+        to_local={**outcome.to_local, **({"notes": merged} if merged != mine else {})},
+        to_remote={**outcome.to_remote, **({"notes": merged} if merged != theirs else {})},
+        agreed={**outcome.agreed, "notes": theirs},
+        conflicts={k: v for k, v in outcome.conflicts.items() if k != "notes"},
+    ), {"notes": result}
 
 
 def _keep_held_in_review(outcome, held, base, local, remote):

@@ -50,6 +50,7 @@ class Conflict:
     fields: dict
     deletion: bool = False
     remote_version: str | None = None
+    merges: dict = field(default_factory=dict)  # field -> notes_merge.NotesMerge, the clashing lines marked
 
 
 class LinkStore(abc.ABC):
@@ -64,7 +65,9 @@ class LinkStore(abc.ABC):
         return {}
 
     def direction(self) -> str:
-        """The connection's direction: "two_way" (the default), "push_only" or "pull_only"."""
+        """The connection's direction: "two_way" (the default), "push_only" or "pull_only".
+
+        Only a two-way connection merges notes edited on both sides."""
         return "two_way"
 
     def job_label(self, link: LinkRecord) -> str:

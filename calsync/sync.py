@@ -367,6 +367,7 @@ def _apply_merge(store, link, job, remote, values) -> str:
     if plan.error:
         _item_failed(store, link, f"the calendar's change was not applied: with it, {plan.error}", "pull", None)
         return "error"
+    _note_notes_merge(store, link, job, remote, plan)
     if plan.pushonly_edits:
         store.note_pushonly_edit(link, list(plan.pushonly_edits), "The calendar changed " + "; ".join(
             f"{name} to {describe(name, values.get(name))}" for name in plan.pushonly_edits)
@@ -387,7 +388,8 @@ def _apply_merge(store, link, job, remote, values) -> str:
         # conflicting fields are held with the calendar's value; the others still flow both ways
         link.held = to_base({name: theirs for name, (_b, _mine, theirs) in plan.conflicts.items()})
         link.state = "pending_push" if plan.needs_push else "conflict"
-        store.open_conflict(link, Conflict(fields=plan.conflicts, remote_version=remote.version))
+        store.open_conflict(link, Conflict(fields=plan.conflicts, remote_version=remote.version,
+                                           merges={f: m for f, m in plan.merges.items() if f in plan.conflicts}))
         store.save_link(link)
         store.note_history(HistoryEntry(
             link.key, link.job_key, FROM_CALENDAR, "conflict", "review", version=remote.version,
@@ -401,6 +403,20 @@ def _apply_merge(store, link, job, remote, values) -> str:
     if plan.apply:
         return "applied"
     return "echo" if not plan.needs_push else "owed"
+
+
+def _note_notes_merge(store, link, job, remote, plan) -> None:
+    """A clean line merge of the notes on the timeline: what each side added, and the merged text."""
+    result = plan.merges.get("notes")
+    if result is None or "notes" in plan.conflicts:
+        return
+    merged = plan.apply.get("notes", job.synced()["notes"])
+    detail = "\n".join(f"{who} added: {line}" for who, lines in (("job", result.job_added),
+                                                                  ("calendar", result.calendar_added))
+                       for line in lines)
+    store.note_history(HistoryEntry(link.key, link.job_key, FROM_CALENDAR, "merge", "done", version=remote.version,
+                                    changes=(("notes", describe("notes", job.synced()["notes"]),
+                                              describe("notes", merged)),), detail=detail))
 
 
 def _remote_deleted(store, link, job, remote, allow_cancel, report) -> str:

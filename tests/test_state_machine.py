@@ -55,6 +55,11 @@ class SyncMachine(RuleBasedStateMachine):
         # ledger since the last settle: (job, field) -> list of (side, value)
         self.edits = defaultdict(list)
         self.disturbed = set()  # jobs deleted, cancelled, reassigned or whose event was deleted
+        # notes lines each side appended since the last settle: job key -> [(side, line)]; a job whose notes
+        # were replaced whole since (which may drop any line) is in ``notes_replaced``
+        self.appended = defaultdict(list)
+        self.notes_replaced = set()
+        self.notes_held_at_settle = set()  # jobs whose notes were in review when the period began
 
     # -- helpers --------------------------------------------------------------------
     @property
@@ -108,6 +113,8 @@ class SyncMachine(RuleBasedStateMachine):
         if job is None or job.cancelled:
             return
         changes = shifted(job, value) if field == "start" else {"notes": f"job says {value}"}
+        if field == "notes":
+            self.notes_replaced.add(key)
         self.jobs[key] = replace(job, **changes)
         self.edits[(key, field)].append(("job", changes[field]))
         self.mark_owed(key)
@@ -142,6 +149,8 @@ class SyncMachine(RuleBasedStateMachine):
         if event is None:
             return
         changes = shifted(event.data, value) if field == "start" else {"description": f"calendar says {value}"}
+        if field == "notes":
+            self.notes_replaced.add(key)
         self.calendars[conn].person_edit(event.id, **changes)
         self.edits[(key, field)].append(("calendar", changes.get("start", changes.get("description"))))
 
@@ -150,6 +159,37 @@ class SyncMachine(RuleBasedStateMachine):
         """The common race: a person edits the event while the dispatcher edits the job, before any sync."""
         self.edit_event(key, calendar_field, value)
         self.edit_job(key, job_field, value + 1)
+
+    @rule(key=JOBS, value=VALUES)
+    def append_job_note(self, key, value):
+        """The dispatcher adds a line at the end of the job's notes (issue #24: merged, never a conflict)."""
+        job = self.jobs.get(key)
+        if job is None or job.cancelled:
+            return
+        line = f"job adds {value}"
+        self.jobs[key] = replace(job, notes=f"{job.notes}\n{line}" if job.notes else line)
+        self.appended[key].append(("job", line))
+        self.edits[(key, "notes")].append(("job", self.jobs[key].notes))
+        self.mark_owed(key)
+
+    @rule(key=JOBS, value=VALUES)
+    def append_event_note(self, key, value):
+        """The technician types a line at the very end of the event (under our crew line, if any)."""
+        conn, event = self.event_of(key)
+        if event is None:
+            return
+        line = f"calendar adds {value}"
+        description = event.data.description
+        edited = self.calendars[conn].person_edit(event.id, description=f"{description}\n{line}" if description
+                                                  else line)
+        self.appended[key].append(("calendar", line))
+        self.edits[(key, "notes")].append(("calendar", event_values(edited)["notes"]))
+
+    @rule(key=JOBS, value=VALUES)
+    def append_on_both_sides(self, key, value):
+        """Both add a line before any sync: the common case the line merge exists for."""
+        self.append_event_note(key, value)
+        self.append_job_note(key, value + 1)
 
     @rule(key=JOBS)
     def delete_event(self, key):
@@ -206,6 +246,10 @@ class SyncMachine(RuleBasedStateMachine):
         self._check_convergence()
         self.edits.clear()
         self.disturbed.clear()
+        self.appended.clear()
+        self.notes_replaced.clear()
+        self.notes_held_at_settle = {link.job_key for conn in CONNECTIONS for link in self.stores[conn].all_links()
+                                     if link.live and link.held and "notes" in link.held}
 
     def teardown(self):
         """Every example ends settled and checked, not only those that drew the settle rule."""
@@ -250,6 +294,7 @@ class SyncMachine(RuleBasedStateMachine):
             assert event is not None and not event.deleted, f"job {key} has no event"
             remote = event_values(event)
             local = job.synced()
+            self._check_appended_lines(key, link, local, remote)
             for field in ("start", "notes"):
                 in_conflict = bool(link.held) and field in link.held
                 if not in_conflict:
@@ -271,6 +316,19 @@ class SyncMachine(RuleBasedStateMachine):
                 elif sides == {"calendar"}:
                     assert remote[field] == last_cal and local[field] == last_cal, \
                         f"calendar edit of {key}.{field} lost"
+
+    def _check_appended_lines(self, key, link, local, remote):
+        """Merged notes never lose a line either side added; appends alone never open a notes conflict."""
+        if key in self.disturbed or key in self.notes_replaced or not self.appended.get(key):
+            return
+        held = bool(link.held) and "notes" in link.held
+        assert not held or key in self.notes_held_at_settle, f"appended lines alone put job {key}'s notes in review"
+        for side, line in self.appended[key]:
+            mine, theirs = local["notes"].split("\n"), remote["notes"].split("\n")
+            if held:  # an older clash is still in review: each side keeps what it added
+                assert line in (mine if side == "job" else theirs), f"{side} line {line!r} of {key} lost in review"
+            else:
+                assert line in mine and line in theirs, f"{side} line {line!r} of job {key} lost by the merge"
 
     # -- invariants after every step ------------------------------------------------------------
     @invariant()

@@ -1,5 +1,7 @@
 """A job whose job and calendar both changed since the last sync: held for a person to decide."""
 
+import json
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
@@ -60,9 +62,11 @@ class CalendarConflict(models.Model):
         """Open the link's conflict, or refresh the open one with the newest values (a new revision)."""
         from calsync.mapping import describe
 
+        merges = getattr(conflict, "merges", None) or {}
         lines = [
             (0, 0, {"sequence": index, "field_name": name, "base_value": describe(name, base),
-                    "job_value": describe(name, job), "calendar_value": describe(name, remote)})
+                    "job_value": describe(name, job), "calendar_value": describe(name, remote),
+                    **_merge_vals(merges.get(name))})
             for index, (name, (base, job, remote)) in enumerate(sorted(conflict.fields.items()))
         ]
         vals = {"kind": "deletion" if conflict.deletion else "fields", "remote_version": conflict.remote_version,
@@ -141,13 +145,26 @@ class CalendarConflict(models.Model):
             for line in conflict.line_ids:
                 if line.field_name in current:
                     line.job_value = current[line.field_name]
+                if line.field_name == "notes" and line.merged_segments:
+                    line.write(_merge_vals(conflict._notes_merge_now()))
             conflict.revision += 1
         self._settle_where_sides_agree()
 
+    def _notes_merge_now(self):
+        """The line merge of the notes as they are now: the last agreed, the job's, the calendar's held value."""
+        from calsync.notes_merge import merge_notes
+
+        from ..tools.link_store import job_values
+
+        link = self.link_id.sudo()
+        held = json.loads(link.held_json) if link.held_json else {}
+        if "notes" not in held or not link.job_id:
+            return None
+        base = (link._base() or {}).get("notes") or ""
+        return merge_notes(base, job_values(link.job_id, link.connection_id).notes, held["notes"] or "")
+
     def _settle_where_sides_agree(self):
         """A job edited to the calendar's value leaves nothing to review: settle it, naming no reviewer."""
-        import json
-
         from calsync.mapping import from_base, to_base
         from calsync.sync import resolve_conflict
 
@@ -189,8 +206,22 @@ class CalendarConflictLine(models.Model):
     base_value = fields.Text(string="Last synced")
     job_value = fields.Text(string="Job")
     calendar_value = fields.Text(string="Calendar")
+    # the line merge of the notes (issue #24): the merged text offered as a choice, and its parts as JSON
+    # [[kind, [line, ...]], ...] with kind "same", or "job" / "calendar" for each side's clashing lines
+    merged_value = fields.Text(string="Merged text")
+    merged_segments = fields.Text()
 
     @api.depends("field_name")
     def _compute_label(self):
         for line in self:
             line.label = _(FIELD_LABELS.get(line.field_name, line.field_name))
+
+
+def _merge_vals(result):
+    """Conflict line values of a ``calsync.notes_merge.NotesMerge`` (none: the field has no line merge)."""
+    from calsync.mapping import normalise_notes
+
+    if result is None:
+        return {"merged_value": False, "merged_segments": False}
+    return {"merged_value": normalise_notes(result.text),
+            "merged_segments": json.dumps([[kind, list(lines)] for kind, lines in result.segments])}

@@ -16,6 +16,7 @@ ACTIONS = [
     ("delete", "Event deleted"),
     ("apply", "Calendar edit applied"),
     ("restore", "Job-owned value restored"),
+    ("merge", "Notes merged"),
     ("conflict", "Conflict opened"),
     ("deletion", "Deleted in the calendar"),
     ("resolve", "Conflict resolved"),

@@ -13,7 +13,8 @@ from calsync.textdiff import ADDED, REMOVED, word_diff
 
 from ..tools.link_store import OdooLinkStore, job_values
 
-CHOICES = [("job", "Keep the job's"), ("calendar", "Take the calendar's"), ("custom", "Enter a value")]
+CHOICES = [("job", "Keep the job's"), ("calendar", "Take the calendar's"), ("merged", "Take the merged notes"),
+           ("custom", "Enter a value")]
 
 
 class CalendarConflictReview(models.TransientModel):
@@ -120,6 +121,11 @@ class CalendarConflictReview(models.TransientModel):
                 if name not in held:
                     raise UserError(_("The calendar's value of %s is no longer held; open the review again.", name))
                 value, side = held[name], _("calendar")
+            elif line.choice == "merged":
+                if not line.merged_segments:
+                    raise UserError(_("%s has no merged value: keep the job's, take the calendar's or enter one.",
+                                      line.label))
+                value, side = line.merged_value or "", _("merged")
             else:
                 if name in ("start", "end"):
                     if not line.custom_datetime:
@@ -152,6 +158,11 @@ class CalendarConflictReviewLine(models.TransientModel):
                                 "last sync")
     calendar_diff = fields.Html(compute="_compute_diffs", string="Calendar", sanitize=False,
                                 help="The calendar's value, with what it added or removed since the last sync")
+    merged_value = fields.Text(related="conflict_line_id.merged_value", string="Merged text")
+    merged_segments = fields.Text(related="conflict_line_id.merged_segments")
+    merged_diff = fields.Html(compute="_compute_merged_diff", string="Merged", sanitize=False,
+                              help="Both sides' notes merged line by line; where they clash, the job's lines "
+                                   "then the calendar's, marked")
     choice = fields.Selection(CHOICES, required=True, default="job")
     custom_datetime = fields.Datetime(string="Your date and time")
     custom_text = fields.Text(string="Your text")
@@ -161,6 +172,21 @@ class CalendarConflictReviewLine(models.TransientModel):
         for line in self:
             line.job_diff = self._render_diff(line.base_value, line.job_value)
             line.calendar_diff = self._render_diff(line.base_value, line.calendar_value)
+
+    @api.depends("merged_segments")
+    def _compute_merged_diff(self):
+        labels = {"job": _("Job"), "calendar": _("Calendar")}
+        for line in self:
+            out = Markup()
+            for kind, lines in json.loads(line.merged_segments) if line.merged_segments else []:
+                if kind == "same":
+                    out += Markup("<br/>").join(escape(text) for text in lines) + Markup("<br/>")
+                    continue
+                body = Markup("<br/>").join(escape(text) for text in lines) if lines else Markup(
+                    "<em>%s</em>") % _("(removed)")
+                out += Markup('<mark class="o_fieldops_clash o_fieldops_clash_%s" title="%s"><b>%s:</b> %s</mark>'
+                              '<br/>') % (kind, _("Clashing lines"), labels.get(kind, kind), body)
+            line.merged_diff = out or False
 
     @staticmethod
     def _render_diff(base, value):
