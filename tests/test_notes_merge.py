@@ -162,10 +162,16 @@ def test_an_owned_notes_field_is_never_merged(owner):
         assert plan.apply == {"notes": BASE + "\nCalendar line"}
 
 
-@pytest.mark.parametrize("direction", ["push_only", "pull_only"])
-def test_a_one_way_connection_never_merges(direction):
-    plan = notes_plan(BASE + "\nJob line", BASE + "\nCalendar line", direction=direction)
+def test_a_pull_only_connection_never_merges():
+    plan = notes_plan(BASE + "\nJob line", BASE + "\nCalendar line", direction="pull_only")
     assert plan.merges == {} and set(plan.conflicts) == {"notes"} and plan.apply == {}
+
+
+def test_a_push_only_connection_never_merges_the_job_owns_the_notes():
+    # push-only: the job owns every synced field (planner.owners_under), so the calendar's line is undone
+    plan = notes_plan(BASE + "\nJob line", BASE + "\nCalendar line", direction="push_only")
+    assert plan.merges == {} and plan.conflicts == {} and plan.apply == {}
+    assert "notes" in plan.pushonly_edits and plan.needs_push
 
 
 def test_notes_held_in_review_are_not_merged_without_a_person():
@@ -269,12 +275,16 @@ def test_a_clash_opens_a_conflict_that_carries_the_marked_merge():
     assert world.job(1).notes == BASE.replace("4411", "9999")  # nothing overwritten
 
 
-def test_a_push_only_connection_keeps_a_notes_conflict_instead_of_merging():
+def test_a_push_only_connection_restores_the_job_notes_instead_of_merging():
     world = synced_world()
     provider, store = world.providers["google"], world.stores["google"]
     store.sync_direction = "push_only"
     technician_appends(world, "Technician line")
     world.edit_job(1, notes=BASE + "\nDispatcher line")
     report = sync.push(provider, store)  # the 412 re-plan is the only way calendar values meet a push-only job
-    assert report.conflicts == 1
-    assert world.job(1).notes == BASE + "\nDispatcher line"
+    assert report.conflicts == 0 and report.replanned == 1
+    assert world.job(1).notes == BASE + "\nDispatcher line", "a push-only connection never writes the job"
+    event = world.calendars["google"].find(world.link_of(1).event_id)
+    assert "Technician line" not in event.data.description and "Dispatcher line" in event.data.description
+    journal = [message for key, message in world.db.data.journal if key == 1]
+    assert any("notes" in message and "restored" in message for message in journal), journal
