@@ -10,11 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import pytest
-
 from calsync import sync
 from calsync.events import EventData
-from calsync.google import GoogleCalendarClient
 from calsync.mapping import JobValues, event_values, to_base
 from calsync.microsoft import GraphCalendarClient
 from calsync.recurrence import Recurrence
@@ -24,16 +21,6 @@ START = (datetime.now(timezone.utc) + timedelta(days=3)).replace(hour=9, minute=
 FIRST = EventData(title="FSR00042 Boiler check", start=START, end=START + timedelta(hours=1),
                   description="Yearly boiler check", location="4 Station Rd")
 WINDOW = (START - timedelta(days=1), START + timedelta(days=30))
-
-
-@pytest.fixture(params=["google", "microsoft"])
-def side(request, emulator, config, account, ms_emulator, ms_config, ms_cache, ms_account):
-    if request.param == "google":
-        from tests.google_fixtures import sign_in
-
-        return GoogleCalendarClient(config, sign_in(config, account), sleep=lambda s: None), emulator, account
-    return GraphCalendarClient(ms_config, ms_cache, account_email=ms_account, sleep=lambda s: None), \
-        ms_emulator, ms_account
 
 
 def bound_series(client, identity, count=3):
