@@ -8,7 +8,6 @@ from datetime import timedelta
 from odoo.addons.microsoft_calendar.utils.microsoft_calendar import MicrosoftCalendarService
 from odoo.tests import tagged
 
-from .common import emulator_gap
 from .microsoft_case import CALLBACK, MicrosoftClientCase
 
 
