@@ -27,14 +27,21 @@ LANGS = ("fr", "de", "es")
 LANG_NAMES = {"fr": "French", "de": "German", "es": "Spanish"}
 PLURAL_FORMS = {"fr": "nplurals=2; plural=(n > 1);", "de": "nplurals=2; plural=(n != 1);",
                 "es": "nplurals=2; plural=(n != 1);"}
-# terms whose right translation is the msgid itself: product names, protocols, codes
+# terms whose right translation is the msgid itself: product names, protocol terms, codes, pure formats
 ALLOW_IDENTICAL = frozenset({
-    "Google Calendar", "Microsoft 365", "Outlook", "Odoo", "Graph", "OAuth", "Google", "Microsoft",
-    "ID", "URL", "OK", "Client ID", "Tenant", "Email", "Description", "Notes", "Source", "Total",
-    "Actions", "Configuration", "Message", "Messages", "Contact", "Date", "Type", "Action", "Minutes",
-    "Attendees", "Info", "Stop", "Expiration", "Conflicts", "Conflict", "Tags", "Position", "Services",
-    "Pause", "Region", "Statut", "Version", "Portal", "Global", "Normal", "Sync", "Status",
+    "Google", "Google Calendar", "Microsoft", "Microsoft 365", "Microsoft 365 / Outlook", "ID", "iCalUID",
+    "Nonce", "https://erp.example.com", "%(job)s: %(kind)s", "%s h", "%s min", "%s s",
 })
+# words spelt the same in the language itself (checked one by one; keep this short)
+SAME_IN_LANGUAGE = {
+    "fr": frozenset({"Messages", "Minute", "Options", "Quota", "Total", "Validation", "notes"}),
+    "de": frozenset({"Minute", "Name", "Revision", "Status", "Teams", "Token"}),
+    "es": frozenset({"Error", "Token", "Total"}),
+}
+
+
+def identical_allowed(msgid: str, lang: str) -> bool:
+    return msgid in ALLOW_IDENTICAL or msgid in SAME_IN_LANGUAGE.get(lang, ())
 
 
 def polib():
@@ -90,7 +97,7 @@ def merge(addon: str, lang: str) -> str:
     return path
 
 
-def problems(path: str) -> list[str]:
+def problems(path: str, lang: str) -> list[str]:
     """The terms of a .po that are empty, fuzzy, or a copy of their msgid outside the allow-list."""
     found = []
     for entry in polib().pofile(path):
@@ -98,7 +105,7 @@ def problems(path: str) -> list[str]:
             found.append(f"untranslated: {entry.msgid!r}")
         elif "fuzzy" in entry.flags:
             found.append(f"fuzzy: {entry.msgid!r}")
-        elif entry.msgstr == entry.msgid and entry.msgid not in ALLOW_IDENTICAL:
+        elif entry.msgstr == entry.msgid and not identical_allowed(entry.msgid, lang):
             found.append(f"identical: {entry.msgid!r}")
     return found
 
@@ -115,7 +122,7 @@ def main(argv=None) -> int:
     for addon in ADDONS:
         for lang in args.lang.split(","):
             path = merge(addon, lang)
-            found = problems(path)
+            found = problems(path, lang)
             incomplete |= bool(found)
             print(f"{os.path.relpath(path, ROOT)}: {len(found)} term(s) to translate")
             for line in found:
