@@ -88,6 +88,19 @@ class ChangeSet:
     cursor: str
     full: bool = False
     invalid: tuple[InvalidItem, ...] = ()
+    # series a change list named, each with every occurrence it still has in the listing's window: an
+    # occurrence of ours missing there was deleted, though the provider did not say so (Graph)
+    series: tuple[SeriesListing, ...] = ()
+
+
+@dataclass(frozen=True)
+class SeriesListing:
+    """A series' occurrences in ``[start, end)`` as the provider lists them now (``series_instances``)."""
+
+    series_id: str
+    occurrence_ids: frozenset[str]
+    start: datetime
+    end: datetime
 
 
 class OpKind(str, Enum):

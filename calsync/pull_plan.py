@@ -56,7 +56,32 @@ def read_changes(provider, store: LinkStore, full: bool = False):
     events = list(changes.events)
     if changes.full:
         events += vanished(provider, store, {e.id for e in events})
+    else:
+        events += series_gaps(provider, store, changes.series, {e.id for e in events})
     return changes, events
+
+
+def series_gaps(provider, store, listings, listed_ids):
+    """Occurrences of ours that a series listed in full no longer has: deleted, though nothing said so.
+
+    Graph reports a deleted occurrence only by its absence from the series it returns (see
+    ``ChangeSet.series``). Only occurrences whose agreed start lies in the listing's window count,
+    and each is fetched by id before being called deleted, as ``vanished`` does.
+    """
+    gone = []
+    for listing in listings:
+        for link in store.series_links(listing.series_id):
+            if not link.live or not link.event_id or link.event_id in listing.occurrence_ids:
+                continue
+            if link.event_id in listed_ids:
+                continue
+            start = (from_base(link.base) or {}).get("start")
+            if start is None or not listing.start <= start < listing.end:
+                continue
+            remote = provider.get(link.event_id)
+            if remote is None or remote.deleted:
+                gone.append(RemoteEvent(id=link.event_id, version="", deleted=True, identity=link.identity))
+    return gone
 
 
 def vanished(provider, store, listed_ids):
@@ -166,4 +191,5 @@ def plan_pull(store: LinkStore, changes: ChangeSet, events, *, allow_calendar_ca
     return PullPlan(changes, tuple(actions), held)
 
 
-__all__ = ["PullAction", "PullPlan", "deletion_under_review", "find_link", "plan_pull", "read_changes"]
+__all__ = ["PullAction", "PullPlan", "deletion_under_review", "find_link", "plan_pull", "read_changes",
+           "series_gaps"]

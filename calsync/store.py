@@ -78,6 +78,10 @@ class LinkStore(abc.ABC):
         """How many live links the connection has; stores override this with a cheap count."""
         return len(self.links())
 
+    def series_links(self, series_id: str) -> list[LinkRecord]:
+        """The live links bound to occurrences of the series ``series_id`` (none where no series is kept)."""
+        return []
+
     @abc.abstractmethod
     def link_by_identity(self, identity: str) -> LinkRecord | None:
         """The link (live or tombstone) with this identity."""
@@ -138,6 +142,7 @@ class _Tables:
     cursors: dict = field(default_factory=dict)  # connection name -> cursor
     journal: list = field(default_factory=list)  # chatter-like messages
     history: list = field(default_factory=list)  # calsync.history.HistoryEntry, in order
+    series: dict = field(default_factory=dict)  # (connection, series id) -> link keys bound to its occurrences
 
 
 def _snapshot(tables: _Tables) -> _Tables:
@@ -151,7 +156,7 @@ def _snapshot(tables: _Tables) -> _Tables:
     return _Tables(jobs=dict(tables.jobs), carried_by=dict(tables.carried_by),
                    links={key: copy.copy(link) for key, link in tables.links.items()},
                    conflicts=dict(tables.conflicts), cursors=dict(tables.cursors), journal=list(tables.journal),
-                   history=list(tables.history))
+                   history=list(tables.history), series={k: set(v) for k, v in tables.series.items()})
 
 
 class MemoryDatabase:
@@ -202,6 +207,14 @@ class MemoryStore(LinkStore):
 
     def link_by_identity(self, identity):
         return next((link for link in self._mine() if link.identity == identity), None)
+
+    def series_links(self, series_id):
+        members = self._t.series.get((self.connection, series_id), set())
+        return [link for link in self._mine() if link.live and link.key in members]
+
+    def bind_to_series(self, link_key, series_id) -> None:
+        """Record that a link's event is an occurrence of ``series_id`` (the bridge keeps this in Odoo)."""
+        self._t.series.setdefault((self.connection, series_id), set()).add(link_key)
 
     def link_by_event_id(self, event_id):
         matches = [link for link in self._mine() if link.event_id == event_id]

@@ -266,7 +266,8 @@ def test_delta_returns_the_master_and_occurrence_stubs(client, ms_emulator, ms_a
 class StubReadingClient(GraphCalendarClient):
     """The real client, minus its /instances read: the engine gets the delta stubs as Graph sends them."""
 
-    def _complete_stubs(self, events):
+    @staticmethod
+    def _complete_stubs(events, listed):
         return events
 
 

@@ -79,6 +79,8 @@ class Office:
             link.event_id, link.version, link.state = remote.id, remote.version, "in_sync"
             link.base = to_base(values)
             self.store.save_link(link)
+            if remote.series_id:  # as the addon keeps which series its occurrence links belong to
+                self.store.bind_to_series(link.key, remote.series_id)
             self.jobs[n] = key
         self.store.set_cursor(listing.cursor)
         self.db.commit()

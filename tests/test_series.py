@@ -12,9 +12,7 @@ import pytest
 
 from calsync import sync
 from calsync.events import EventData
-from calsync.google import GoogleCalendarClient
 from calsync.mapping import JobValues, event_values, to_base
-from calsync.microsoft import GraphCalendarClient
 from calsync.recurrence import Recurrence, Unrepresentable
 from calsync.store import MemoryDatabase
 
@@ -22,16 +20,6 @@ START = datetime(2027, 5, 3, 9, 0, tzinfo=timezone.utc)
 FIRST = EventData(title="FSR00001 Cold room", start=START, end=START + timedelta(hours=2),
                   description="Check the cold room", location="1 Main St")
 WINDOW = (START - timedelta(days=1), START + timedelta(days=60))
-
-
-@pytest.fixture(params=["google", "microsoft"])
-def side(request, emulator, config, account, ms_emulator, ms_config, ms_cache, ms_account):
-    if request.param == "google":
-        from tests.google_fixtures import sign_in
-
-        return GoogleCalendarClient(config, sign_in(config, account), sleep=lambda s: None), emulator, account
-    return GraphCalendarClient(ms_config, ms_cache, account_email=ms_account, sleep=lambda s: None), \
-        ms_emulator, ms_account
 
 
 def test_rule_text_for_each_provider():

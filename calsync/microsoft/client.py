@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 import requests
 
 from ..errors import NeedsReauth, PreconditionFailed, ProviderError, SyncError, TransientError
-from ..events import ChangeSet, Channel, OpKind, RemoteEvent, WriteOp, WriteResult
+from ..events import ChangeSet, Channel, OpKind, RemoteEvent, SeriesListing, WriteOp, WriteResult
 from ..provider import CalendarProvider
 from ..retry import brief_wait
 from .auth import http_session, make_app
@@ -118,10 +118,12 @@ class GraphCalendarClient(CalendarProvider):
             start, end = (moment.strftime("%Y-%m-%dT%H:%M:%SZ") for moment in self._window())
             url = f"{self._base()}/calendarView/delta?startDateTime={start}&endDateTime={end}"
         events, invalid, removed = [], [], []
-        seen = set()
+        seen, masters = set(), set()
         while True:
             # an expired delta token (410 SyncStateNotFound, or another resync code) leaves as SyncTokenExpired
             page = self._request("GET", url, headers={"Prefer": f"odata.maxpagesize={PAGE_SIZE}"})
+            masters.update(item["id"] for item in page.get("value", [])
+                           if isinstance(item, dict) and item.get("type") == "seriesMaster" and item.get("id"))
             live, bad, gone = parse_items(page.get("value", []))
             for event in live:
                 if event.id not in seen:  # Graph may replay an event within one delta round
@@ -136,33 +138,44 @@ class GraphCalendarClient(CalendarProvider):
                 continue
             delta = page.get("@odata.deltaLink", "")
             break
-        events = self._complete_stubs(events)
+        stubbed = {e.series_id for e in events if e.series_id and e.unknown and not e.deleted}
+        # a changed series comes back as its master and the occurrences it still has, and a deleted
+        # occurrence is simply missing (no @removed: microsoft-graph-docs PR #4501): an incremental
+        # round lists each changed series in full, so that the pull can tell which occurrence went
+        listed = self._list_series(stubbed | (masters if cursor else set()))
+        events = self._complete_stubs(events, listed)
         for event_id in dict.fromkeys(removed):
             # @removed is also how an event leaving the window is reported: look before calling it deleted
             current = self.get(event_id)
             if event_id not in seen:
                 events.append(current if current is not None else RemoteEvent(id=event_id, version="", deleted=True))
-        return ChangeSet(events=tuple(events), cursor=delta, full=cursor is None, invalid=tuple(invalid))
+        series = tuple(SeriesListing(series_id, frozenset(occurrences), *window)
+                       for series_id, (window, occurrences) in sorted(listed.items()) if series_id in masters)
+        return ChangeSet(events=tuple(events), cursor=delta, full=cursor is None, invalid=tuple(invalid),
+                         series=series if cursor else ())
 
-    def _complete_stubs(self, events):
-        """Occurrence stubs replaced by the full occurrences of their series, one /instances read per series.
+    @staticmethod
+    def _complete_stubs(events, listed):
+        """Occurrence stubs replaced by the full occurrences ``_list_series`` read."""
+        return [listed[e.series_id][1].get(e.id, e) if e.unknown and e.series_id in listed else e for e in events]
+
+    def _list_series(self, series_ids):
+        """``{series id: ((start, end), {occurrence id: occurrence})}``: one /instances read per series.
 
         calendarView delta sends a series' occurrences as stubs without subject or body (microsoft-graph-docs
-        issues #7632, #22197; Odoo 18's microsoft_calendar reads them from /instances the same way). A
-        stub the series no longer lists stays a stub: its missing fields are unknown, never empty.
+        issues #7632, #22197; Odoo 18's microsoft_calendar reads them from /instances the same way), so
+        the stubs are completed from it. A stub the series no longer lists stays a stub: its missing
+        fields are unknown, never empty. A series gone meanwhile (400/404) is left out.
         """
-        series = {e.series_id for e in events if e.series_id and e.unknown and not e.deleted}
-        if not series:
-            return events
         start, end = self._window()
-        full = {}
-        for series_id in sorted(series):
+        listed = {}
+        for series_id in sorted(series_ids):
             try:
-                full.update((o.id, o) for o in self.series_instances(series_id, start, end))
+                listed[series_id] = ((start, end), {o.id: o for o in self.series_instances(series_id, start, end)})
             except ProviderError as exc:
-                if exc.status not in (400, 404):  # the series went away meanwhile: keep the stubs
+                if exc.status not in (400, 404):
                     raise
-        return [full.get(e.id, e) if e.unknown and e.series_id in series else e for e in events]
+        return listed
 
     def get(self, event_id) -> RemoteEvent | None:
         try:

@@ -288,6 +288,14 @@ class CalendarConnection(models.Model):
         """
         return None
 
+    def _series_occurrence_links(self, series_id):
+        """The live links bound to occurrences of the calendar series ``series_id``: none here.
+
+        The recurring-orders bridge returns its orders' links, so that a pull sees an occurrence a person
+        deleted in Outlook, which Graph reports only by its absence from the series (``calsync.pull_plan``).
+        """
+        return self.env["fieldops.calendar.link"]
+
     def _field_owners(self):
         """The engine's field -> owner map for this connection."""
         self.ensure_one()

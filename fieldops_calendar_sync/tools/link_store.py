@@ -97,6 +97,9 @@ class OdooLinkStore(LinkStore):
     def count_links(self):
         return self.Link.search_count(self._domain(("state", "!=", "tombstone")))
 
+    def series_links(self, series_id):
+        return [self._record(link) for link in self.connection.sudo()._series_occurrence_links(series_id)]
+
     def link_by_identity(self, identity):
         link = self.Link.search(self._domain(("identity", "=", identity)), limit=1)
         return self._record(link) if link else None

@@ -12,6 +12,13 @@ class CalendarConnection(models.Model):
             self.env["fieldops.calendar.series"]._prepare_push(self, client, store)
         return result
 
+    def _series_occurrence_links(self, series_id):
+        """The links of our series ``series_id``'s orders, bound to its occurrences."""
+        self.ensure_one()
+        return self.env["fieldops.calendar.link"].sudo().search([
+            ("connection_id", "=", self.id), ("calendar_series_id.remote_id", "=", series_id),
+            ("state", "!=", "tombstone"), ("event_id", "!=", False)])
+
     def _job_remove_events_and_disconnect(self):
         """Removing this calendar's events removes our series too, not only the occurrences linked to orders."""
         self.ensure_one()

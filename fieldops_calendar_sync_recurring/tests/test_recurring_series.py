@@ -98,6 +98,22 @@ class SeriesTests:
             self.assertEqual(order.scheduled_date_start, before[order.id])
         self.assertEqual(self.push(), [], "the job took the calendar's move: nothing goes back")
 
+    def test_an_occurrence_a_person_deletes_puts_its_order_in_review(self):
+        """Google lists the instance as cancelled; Graph only leaves it out of the changed series."""
+        self.start()
+        self.push()
+        run_job(self, self.connection, "_job_pull")
+        gone = self.orders[2]
+        self.emulator.person_delete(self.link(gone).event_id, account=self.account)
+        run_job(self, self.connection, "_job_pull")
+        self.assertEqual(self.link(gone).state, "conflict")
+        conflict = gone.calendar_conflict_ids.filtered(lambda c: c.state == "open")
+        self.assertEqual(len(conflict), 1, "a person decides: the order is not cancelled silently")
+        self.assertFalse(gone.calendar_conflict_ids - conflict)
+        for order in self.orders - gone:
+            self.assertEqual(self.link(order).state, "in_sync", self.link(order).last_error)
+            self.assertFalse(order.calendar_conflict_ids)
+
     def test_an_order_edit_becomes_an_exception_of_its_occurrence(self):
         self.start()
         self.push()

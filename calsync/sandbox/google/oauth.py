@@ -20,7 +20,7 @@ import hashlib
 import json
 import time
 
-from ..kernel.consent import account_ok, chosen_account, redirect, render_page, with_query
+from ..kernel.consent import ConsentPagesMixin, redirect, with_query
 
 AUTHORIZE_PATH = "/o/oauth2/auth"
 # Google answers the OpenID Connect short names with its own scope URLs ("email" comes back as
@@ -37,8 +37,11 @@ PERMISSIONS = {
 }
 
 
-class OAuthMixin:
+class OAuthMixin(ConsentPagesMixin):
     """authorize (and its sign-in page) and token (mixed into GoogleEmulator)."""
+
+    CONSENT_PRODUCT = "Google Calendar"
+    CONSENT_PERMISSIONS = PERMISSIONS
 
     def _authorize_error(self, query):
         if query.get("client_id") != self.client_id or not query.get("redirect_uri"):
@@ -57,28 +60,7 @@ class OAuthMixin:
     def is_consent_path(self, path):
         return path == AUTHORIZE_PATH
 
-    def consent_page(self, params, error="", status=200):
-        problem = self._authorize_error(params)
-        if problem:
-            return self.reply(400, problem)
-        scopes = (params.get("scope") or "").split()
-        return render_page(product="Google Calendar", client_name="FieldOps Calendar Sync",
-                           permissions=[PERMISSIONS.get(s, s) for s in scopes],
-                           accounts=self.accounts.listing(), hint=params.get("other") or params.get("login_hint")
-                           or "", error=error, status=status)
-
-    def consent_decision(self, params):
-        """The person allowed (as the picked or typed account, created here if new) or cancelled."""
-        problem = self._authorize_error(params)
-        if problem:
-            return self.reply(400, problem)
-        back = {"state": params["state"]} if "state" in params else {}
-        if params.get("decision") != "allow":
-            return redirect(with_query(params["redirect_uri"], {"error": "access_denied", **back}))
-        account = chosen_account(params)
-        if not account_ok(account):
-            return self.consent_page(params, error="Enter an e-mail address, like name@example.com.", status=400)
-        account = self.create_account(account)
+    def _grant_code(self, account, params, back):
         scopes = (params.get("scope") or "").split()
         code = self.oauth.new_code("sbx-gcode-", "google authorization code", account,
                                    redirect_uri=params["redirect_uri"], challenge=params.get("code_challenge"),

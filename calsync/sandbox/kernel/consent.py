@@ -160,3 +160,42 @@ that the sandbox does not know yet is created on the spot.</p>
 def chosen_account(params: dict) -> str:
     """The picked account, else the typed one (a form posts both fields; a script may post ``account`` only)."""
     return (params.get("account") or params.get("other") or "").strip()
+
+
+class ConsentPagesMixin:
+    """The sign-in page and the person's decision, for an emulator's OAuth server (mixed into its OAuthMixin).
+
+    The emulator sets ``CONSENT_PRODUCT`` and ``CONSENT_PERMISSIONS`` (scope -> the words its real page
+    shows) and provides ``_authorize_error``, ``reply``, ``accounts``, ``create_account``, and
+    ``_grant_code(account, params, back)``: the redirect that carries its authorization code.
+    """
+
+    CONSENT_PRODUCT = ""
+    CONSENT_PERMISSIONS: dict = {}
+    # the query a refusal sends back besides error=access_denied and the state
+    CONSENT_DENIED: dict = {}
+
+    def consent_page(self, params, error="", status=200):
+        problem = self._authorize_error(params)
+        if problem:
+            return self.reply(400, problem)
+        scopes = (params.get("scope") or "").split()
+        return render_page(product=self.CONSENT_PRODUCT, client_name="FieldOps Calendar Sync",
+                           permissions=[self.CONSENT_PERMISSIONS.get(s, s) for s in scopes],
+                           accounts=self.accounts.listing(), hint=params.get("other") or params.get("login_hint")
+                           or "", error=error, status=status)
+
+    def consent_decision(self, params):
+        """The person allowed (as the picked or typed account, created here if new) or cancelled."""
+        problem = self._authorize_error(params)
+        if problem:
+            return self.reply(400, problem)
+        back = {"state": params["state"]} if "state" in params else {}
+        if params.get("decision") != "allow":
+            return redirect(with_query(params["redirect_uri"], {"error": "access_denied", **self.CONSENT_DENIED,
+                                                                **back}))
+        account = chosen_account(params)
+        if not account_ok(account):
+            return self.consent_page(params, error="Enter an e-mail address, like name@example.com.", status=400)
+        return self._grant_code(self.create_account(account), params, back)
+

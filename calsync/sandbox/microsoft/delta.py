@@ -58,8 +58,10 @@ class DeltaMixin:
                     # calendarView delta sends the series master beside its occurrences, the occurrences as
                     # stubs (id, type, seriesMasterId, start, end, etag) and exceptions in full: not in the docs;
                     # microsoft-graph-docs issues #7632 and #22197, relied on by Odoo 18's microsoft_calendar
-                    candidates = [box.get(o["id"], o) for o in _occurrences(event)]
-                    if any(not c.get("@deleted") and self._in_window(c, start, end) for c in candidates):
+                    # a deleted occurrence is left out, with no @removed (microsoft-graph-docs PR #4501)
+                    candidates = [c for c in (box.get(o["id"], o) for o in _occurrences(event))
+                                  if not c.get("@deleted")]
+                    if any(self._in_window(c, start, end) for c in candidates):
                         items.append(present(event, account, headers))
                 elif event is not None and event.get("@occurrences"):  # a deleted series
                     candidates = [{"id": o, "@deleted": True} for o in [event_id, *event["@occurrences"]]]

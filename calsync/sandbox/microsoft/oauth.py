@@ -20,7 +20,7 @@ import json
 import secrets
 import time
 
-from ..kernel.consent import account_ok, chosen_account, redirect, render_page, with_query
+from ..kernel.consent import ConsentPagesMixin, redirect, with_query
 from .errors import GraphError
 
 TENANT_ID = "00000000-0000-4000-8000-5a4db0c0ffee"
@@ -41,8 +41,12 @@ def _graph_scopes(scope):
     return [s for s in names if s and s not in OIDC_SCOPES]
 
 
-class OAuthMixin:
+class OAuthMixin(ConsentPagesMixin):
     """openid-configuration, authorize (and its sign-in page), token and /me (mixed into MicrosoftEmulator)."""
+
+    CONSENT_PRODUCT = "Microsoft 365"
+    CONSENT_PERMISSIONS = PERMISSIONS
+    CONSENT_DENIED = {"error_description": "AADSTS65004: User declined to consent to access the app."}
 
     def openid_configuration(self, tenant):
         base = f"{self.base_url}/{tenant}"
@@ -69,30 +73,7 @@ class OAuthMixin:
     def is_consent_path(self, path):
         return path.endswith("/oauth2/v2.0/authorize")
 
-    def consent_page(self, params, error="", status=200):
-        problem = self._authorize_error(params)
-        if problem:
-            return self.reply(400, problem)
-        scopes = (params.get("scope") or "").split()
-        return render_page(product="Microsoft 365", client_name="FieldOps Calendar Sync",
-                           permissions=[PERMISSIONS.get(s, s) for s in scopes],
-                           accounts=self.accounts.listing(), hint=params.get("other") or params.get("login_hint")
-                           or "", error=error, status=status)
-
-    def consent_decision(self, params):
-        """The person accepted (as the picked or typed account, created here if new) or declined."""
-        problem = self._authorize_error(params)
-        if problem:
-            return self.reply(400, problem)
-        back = {"state": params["state"]} if "state" in params else {}
-        if params.get("decision") != "allow":
-            return redirect(with_query(params["redirect_uri"], {
-                "error": "access_denied", "error_description": "AADSTS65004: User declined to consent to access "
-                "the app.", **back}))
-        account = chosen_account(params)
-        if not account_ok(account):
-            return self.consent_page(params, error="Enter an e-mail address, like name@example.com.", status=400)
-        account = self.create_account(account)
+    def _grant_code(self, account, params, back):
         code = self.oauth.new_code("sbx-mcode-", "microsoft authorization code", account,
                                    redirect_uri=params["redirect_uri"], nonce=params.get("nonce"),
                                    challenge=params.get("code_challenge"), scope=params.get("scope", ""))

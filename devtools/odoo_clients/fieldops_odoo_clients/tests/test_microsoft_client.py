@@ -142,8 +142,6 @@ class TestMicrosoftPull(MicrosoftClientCase):
         self.assertEqual(self.odoo_event(second).name, "Filter change (bring the ladder)")
         self.assertBothSidesEqual()
 
-    @emulator_gap("M5 (a deleted occurrence reported @removed instead of a changed master; "
-                  "microsoft-graph-docs PR #4501, Odoo's test_delete_events.py)")
     def test_cancelled_occurrence_from_outlook(self):
         series = self.person_series()
         third = self.emulator.occurrence_ids(series, self.account)[2]
