@@ -41,12 +41,16 @@ class CalendarConnection(models.Model):
             row = by_connection.get(conn.id)
             if not row:
                 conn.progress_label = False
-            elif row.total:
-                conn.progress_label = _("%(step)s: %(done)s of %(total)s", step=dict(KINDS)[row.kind],
-                                        done=f"{row.done:,}", total=f"{row.total:,}")
+                continue
+            # no f-string among _()'s arguments: Odoo's term extractor (babel) evaluates string tokens and,
+            # on this Python, gives up on the whole file at one; the step's label comes from the selection,
+            # translated
+            step = dict(row._fields["kind"]._description_selection(self.env))[row.kind]
+            done, total = f"{row.done:,}", f"{row.total:,}"
+            if row.total:
+                conn.progress_label = _("%(step)s: %(done)s of %(total)s", step=step, done=done, total=total)
             else:
-                conn.progress_label = _("%(step)s: %(done)s events read so far", step=dict(KINDS)[row.kind],
-                                        done=f"{row.done:,}")
+                conn.progress_label = _("%(step)s: %(done)s events read so far", step=step, done=done)
 
     def _report_progress(self, kind, done, total=0):
         """Record how far the step got, committed at once so the form shows it while the job runs."""

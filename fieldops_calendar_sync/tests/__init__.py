@@ -25,3 +25,4 @@ from . import test_every_screen
 from . import test_screen_tours
 from . import test_reviewer
 from . import test_notes_merge
+from . import test_translations
