@@ -98,6 +98,9 @@ def index_html(rst: str) -> str:
     html = publish_string(rst, writer_name="html4css1", settings_overrides={
         "embed_stylesheet": False, "stylesheet_path": "", "output_encoding": "unicode",
         "report_level": 2, "halt_level": 2, "_disable_config": True})
+    # Odoo 17+ warns at install that an XML declaration in an HTML description is deprecated
+    if html.startswith("<?xml"):
+        html = html.split("\n", 1)[1]
     return html if html.endswith("\n") else html + "\n"
 
 

@@ -31,7 +31,7 @@ class CalendarConnection(models.Model):
     push_lag_text = fields.Char(compute="_compute_health", string="Push lag",
                                 help="How long the oldest job change has been waiting to reach the calendar")
     last_sync_at = fields.Datetime(compute="_compute_health", string="Last sync")
-    last_sync_text = fields.Char(compute="_compute_health", string="Last sync",
+    last_sync_text = fields.Char(compute="_compute_health", string="Last sync, in words",
                                  help="When this calendar last pushed or pulled, in words")
     quota_used = fields.Integer(compute="_compute_health", string="Quota used",
                                 help="Requests counted against the provider's quota in its current window")

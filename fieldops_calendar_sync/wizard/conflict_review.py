@@ -153,10 +153,10 @@ class CalendarConflictReviewLine(models.TransientModel):
     base_value = fields.Text(related="conflict_line_id.base_value", string="Last synced")
     job_value = fields.Text(related="conflict_line_id.job_value", string="Job")
     calendar_value = fields.Text(related="conflict_line_id.calendar_value", string="Calendar")
-    job_diff = fields.Html(compute="_compute_diffs", string="Job", sanitize=False,
+    job_diff = fields.Html(compute="_compute_diffs", string="Job, as changed", sanitize=False,
                            help="The job's value, with what it added (underlined) or removed (struck) since the "
                                 "last sync")
-    calendar_diff = fields.Html(compute="_compute_diffs", string="Calendar", sanitize=False,
+    calendar_diff = fields.Html(compute="_compute_diffs", string="Calendar, as changed", sanitize=False,
                                 help="The calendar's value, with what it added or removed since the last sync")
     merged_value = fields.Text(related="conflict_line_id.merged_value", string="Merged text")
     merged_segments = fields.Text(related="conflict_line_id.merged_segments")
