@@ -37,6 +37,9 @@ class LinkRecord:
     # if the worker dies after the provider acted, the next sync recognises the calendar's value as ours,
     # not as a person's edit (links stored before this was a list hold one dict)
     sent: list | dict | None = None
+    # the calendar series the event is an occurrence of, as last seen: Graph reports a deleted occurrence
+    # only by its absence from the series, so the pull must know which links belong to which series
+    series_id: str | None = None
 
     @property
     def live(self) -> bool:
@@ -79,7 +82,10 @@ class LinkStore(abc.ABC):
         return len(self.links())
 
     def series_links(self, series_id: str) -> list[LinkRecord]:
-        """The live links bound to occurrences of the series ``series_id`` (none where no series is kept)."""
+        """The live links bound to occurrences of the series ``series_id``.
+
+        Those whose event was last seen as one of its occurrences (``LinkRecord.series_id``), and those
+        a store binds itself (the recurring-orders bridge: its orders' series)."""
         return []
 
     @abc.abstractmethod
@@ -210,7 +216,7 @@ class MemoryStore(LinkStore):
 
     def series_links(self, series_id):
         members = self._t.series.get((self.connection, series_id), set())
-        return [link for link in self._mine() if link.live and link.key in members]
+        return [link for link in self._mine() if link.live and (link.key in members or link.series_id == series_id)]
 
     def bind_to_series(self, link_key, series_id) -> None:
         """Record that a link's event is an occurrence of ``series_id`` (the bridge keeps this in Odoo)."""

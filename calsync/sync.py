@@ -171,6 +171,7 @@ def _confirmed(store, link, plan, event: RemoteEvent | None, report):
             report.updated += 1
         link.event_id = event.id
         link.version = event.version
+        link.series_id = event.series_id or link.series_id
         link.base = to_base(plan.values)
         if _job_moved_since(store, link, plan):
             link.state = "pending_push"
@@ -281,6 +282,9 @@ def _execute_one(store, link, action, report):
     remote, kind = action.remote, action.kind
     if kind == pull_plan.ECHO:
         report.echoes += 1
+        if remote.series_id and link.series_id != remote.series_id:
+            link.series_id = remote.series_id  # links kept before the series was recorded learn it here
+            store.save_link(link)
     elif kind == pull_plan.RETIRE:
         link.state, link.version, link.base = "tombstone", None, None
         store.save_link(link)
@@ -364,6 +368,7 @@ def _apply_merge(store, link, job, remote, values) -> str:
     pull_plan.adopt_landed_write(link, values)
     plan = plan_merge(link, job, values, store.field_owners(), store.direction())
     link.version = remote.version
+    link.series_id = remote.series_id or link.series_id
     if plan.error:
         _item_failed(store, link, f"the calendar's change was not applied: with it, {plan.error}", "pull", None)
         return "error"

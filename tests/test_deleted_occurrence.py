@@ -8,6 +8,7 @@ Both emulators behave so, and the engine finds the missing occurrence through th
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from calsync import sync
@@ -23,8 +24,11 @@ FIRST = EventData(title="FSR00042 Boiler check", start=START, end=START + timede
 WINDOW = (START - timedelta(days=1), START + timedelta(days=30))
 
 
-def bound_series(client, identity, count=3):
-    """A series of ``count`` daily occurrences, each bound to a job of its own, all in sync."""
+def bound_series(client, identity, count=3, bind=True):
+    """A series of ``count`` daily occurrences, each linked to a job of its own, all in sync.
+
+    ``bind`` binds the links to the series as the recurring-orders bridge does; without it the links
+    know their series only from what the provider answered."""
     master = client.create_series(identity, FIRST, Recurrence("daily", count=count))
     db = MemoryDatabase()
     store = db.store(client.name)
@@ -39,7 +43,8 @@ def bound_series(client, identity, count=3):
         link.event_id, link.version, link.state = occurrence.id, occurrence.version, "in_sync"
         link.base = to_base(event_values(occurrence))
         store.save_link(link)
-        store.bind_to_series(link.key, master.id)
+        if bind:
+            store.bind_to_series(link.key, master.id)
     store.set_cursor(client.list_changes(None).cursor)
     db.commit()
     return master, db, store
@@ -99,3 +104,21 @@ def test_an_edited_occurrence_of_a_listed_series_is_not_called_deleted(ms_emulat
     report = sync.pull(client, store)
     assert report.seen == 1 and report.conflicts == 0 and report.deletions == 0, report
     assert len(store.links()) == 3 and all(store.conflict_of(link.key) is None for link in store.links())
+
+
+def test_jobs_linked_to_a_persons_series_learn_it_from_the_calendar_and_a_deleted_occurrence_is_seen(side):
+    """No bridge binds these links: the push's answer names the series, and the pull then finds the gap."""
+    client, emulator, account = side
+    _master, db, store = bound_series(client, "d" + "0" * 30 + "5", bind=False)
+    for key in ("job0", "job1", "job2"):
+        db.data.jobs[key] = replace(db.data.jobs[key], notes="Yearly boiler check, bring the gauge")
+        store.mark_owed(key)
+    db.commit()
+    assert sync.push(client, store).updated == 3
+    assert {link.series_id for link in store.links()} == {_master.id}, "each occurrence's answer names its series"
+    second = link_of(store, "job1")
+    emulator.person_delete(second.event_id, account)
+    report = sync.pull(client, store)
+    assert report.conflicts == 1, report
+    assert store.conflict_of(second.key).deletion
+    assert all(store.conflict_of(link_of(store, key).key) is None for key in ("job0", "job2"))

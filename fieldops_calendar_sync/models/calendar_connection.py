@@ -289,12 +289,15 @@ class CalendarConnection(models.Model):
         return None
 
     def _series_occurrence_links(self, series_id):
-        """The live links bound to occurrences of the calendar series ``series_id``: none here.
+        """The live links whose event the provider last named an occurrence of the series ``series_id``.
 
-        The recurring-orders bridge returns its orders' links, so that a pull sees an occurrence a person
-        deleted in Outlook, which Graph reports only by its absence from the series (``calsync.pull_plan``).
+        A pull needs them to see an occurrence a person deleted in Outlook, which Graph reports only by
+        its absence from the series (``calsync.pull_plan``). The recurring-orders bridge adds its orders'.
         """
-        return self.env["fieldops.calendar.link"]
+        self.ensure_one()
+        return self.env["fieldops.calendar.link"].sudo().search([
+            ("connection_id", "=", self.id), ("series_event_id", "=", series_id),
+            ("state", "!=", "tombstone"), ("event_id", "!=", False)])
 
     def _field_owners(self):
         """The engine's field -> owner map for this connection."""

@@ -37,6 +37,10 @@ class CalendarLink(models.Model):
     identity = fields.Char(required=True, readonly=True, copy=False, default=lambda self: new_identity(), index=True)
     event_id = fields.Char(string="Remote event id", readonly=True, copy=False, index=True)
     ical_uid = fields.Char(string="iCalUID", readonly=True, copy=False)
+    series_event_id = fields.Char(
+        string="Remote series id", readonly=True, copy=False, index="btree_not_null",
+        help="The calendar series this event is an occurrence of, as the provider last said: Outlook reports "
+             "a deleted occurrence only by its absence from its series.")
     remote_version = fields.Char(readonly=True, copy=False, help="Google etag / Microsoft changeKey")
     base_json = fields.Text(
         string="Last agreed values", readonly=True, copy=False,

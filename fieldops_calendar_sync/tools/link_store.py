@@ -76,6 +76,7 @@ class OdooLinkStore(LinkStore):
             version=link.remote_version or None, base=link._base(), state=link.state,
             last_error=link.last_error or None, held=json.loads(link.held_json) if link.held_json else None,
             sent=json.loads(link.sent_json) if link.sent_json else None,
+            series_id=link.series_event_id or None,
         )
 
     def _domain(self, *extra):
@@ -132,6 +133,7 @@ class OdooLinkStore(LinkStore):
             "held_json": json.dumps(record.held, sort_keys=True) if record.held else False,
             "sent_json": json.dumps(record.sent, sort_keys=True) if record.sent else False,
             "last_error": record.last_error or False,
+            "series_event_id": record.series_id or False,
             "last_synced_at": fields.Datetime.now(),
         }
         if record.base is not None:

@@ -13,9 +13,9 @@ class CalendarConnection(models.Model):
         return result
 
     def _series_occurrence_links(self, series_id):
-        """The links of our series ``series_id``'s orders, bound to its occurrences."""
+        """Also the links of our series ``series_id``'s orders, bound to its occurrences."""
         self.ensure_one()
-        return self.env["fieldops.calendar.link"].sudo().search([
+        return super()._series_occurrence_links(series_id) | self.env["fieldops.calendar.link"].sudo().search([
             ("connection_id", "=", self.id), ("calendar_series_id.remote_id", "=", series_id),
             ("state", "!=", "tombstone"), ("event_id", "!=", False)])
 
