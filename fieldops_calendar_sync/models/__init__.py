@@ -2,6 +2,7 @@ from . import calendar_connection
 from . import calendar_connection_auth
 from . import calendar_connection_actions
 from . import calendar_sync_jobs
+from . import calendar_connection_errors
 from . import calendar_link
 from . import calendar_channel
 from . import calendar_channel_lifecycle

@@ -8,7 +8,6 @@ commits and is released if the worker dies.
 """
 
 import logging
-import math
 import time
 from contextlib import contextmanager
 from datetime import timedelta
@@ -17,16 +16,12 @@ from odoo import _, api, fields, models
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.exceptions import UserError
 
-from calsync.errors import Backpressure, NeedsReauth, QuotaExhausted, RateLimited, SyncError, TransientError
-from calsync.guard import MassDeletionHeld
-
 _logger = logging.getLogger(__name__)
 
 CHANNEL = "root.fieldops_calendar"
 LOCK_NAMESPACE = 0x46C5  # "FC": keeps our advisory locks apart from other modules'
 LOCK_BUSY_RETRY_SECONDS = 2
 LOCK_WAIT_SECONDS = 2.0
-THROTTLE_CAP = timedelta(hours=1)
 MAX_ATTEMPTS = 5
 # a notification that arrives while a sync of its calendar runs pulls this much later, so that the burst
 # behind it (our own writes coming back, mostly) is read by one pull instead of one pull each
@@ -331,89 +326,6 @@ class CalendarConnection(models.Model):
                                "throttled_until": False, "throttled_since": False})
         if self.last_error_kind in ("throttled", "transient", "paced"):
             self._clear_error()
-
-    def _current_attempt(self):
-        """(attempt, max) of the running queue job, or (1, MAX_ATTEMPTS) outside one."""
-        uuid = self.env.context.get("job_uuid")
-        job = self.env["queue.job"].sudo().search([("uuid", "=", uuid)], limit=1) if uuid else None
-        if not job:
-            return 1, MAX_ATTEMPTS
-        return job.retry + 1, job.max_retries or MAX_ATTEMPTS
-
-    @contextmanager
-    def _provider_errors(self):
-        """One place that decides what each engine error means for the job and the connection."""
-        try:
-            yield
-        except Backpressure as exc:
-            # our own pacing, not a provider error: what was sent is committed; wait in the queue, not here
-            self.env.cr.rollback()
-            self._set_error("paced", _("Pacing requests to stay under the provider's quota (%s%% of it used).",
-                                       self._quota_used_percent()))
-            # pylint: disable-next=invalid-commit; the state shown to users survives the retry's rollback
-            self.env.cr.commit()
-            raise RetryableJobError(str(exc), seconds=max(1, math.ceil(exc.retry_after)), ignore_retry=True) \
-                from None
-        except RateLimited as exc:
-            self.env.cr.rollback()
-            now = fields.Datetime.now()
-            since = self.throttled_since or now
-            wait = max(1, int(exc.retry_after or 30))
-            if now + timedelta(seconds=wait) - since > THROTTLE_CAP:
-                self._fail_visibly("throttled", _(
-                    "The provider kept throttling this calendar for over an hour; sync stopped. "
-                    "Check the provider's quota, then click Sync now."))
-                raise
-            self.sudo().write({"state": "throttled", "throttled_since": since,
-                               "throttled_until": now + timedelta(seconds=wait)})
-            self._set_error("throttled", _("The provider asked us to wait %s seconds.", wait))
-            # pylint: disable-next=invalid-commit; the state shown to users survives the retry's rollback
-            self.env.cr.commit()
-            raise RetryableJobError(_("Throttled by the provider"), seconds=wait, ignore_retry=True) from None
-        except MassDeletionHeld as exc:
-            self.env.cr.rollback()
-            self.sudo().write({"state": "review"})
-            self._set_error("review", str(exc))
-            self.message_post(body=str(exc))
-            self._notify_responsible(_("Review held calendar deletions: %s", self.name), str(exc))
-            # pylint: disable-next=invalid-commit; the review state survives the job's end
-            self.env.cr.commit()
-        except QuotaExhausted:
-            self.env.cr.rollback()
-            self._fail_visibly("quota", _(
-                "The provider's daily quota for this calendar is used up. Sync resumes after the quota "
-                "resets; click Sync now then (or raise the quota in the provider's console)."))
-            raise
-        except NeedsReauth:
-            self.env.cr.rollback()
-            self.sudo().write({"state": "needs_reauth"})
-            self._set_error("reauth", _("The calendar account no longer accepts our access. Click Reconnect."))
-            self._notify_responsible(_("Reconnect calendar %s", self.name))
-            # pylint: disable-next=invalid-commit; the state shown to users survives the job's end
-            self.env.cr.commit()
-        except TransientError as exc:
-            self.env.cr.rollback()
-            attempt, maximum = self._current_attempt()
-            if attempt >= maximum:
-                self._fail_visibly("transient", _(
-                    "The provider kept failing (%(error)s); sync stopped after %(attempts)s attempts. Click "
-                    "Sync now to try again.", error=exc, attempts=maximum))
-                raise
-            self._set_error("transient", _("Temporary provider failure (%s); retrying.", exc))
-            # pylint: disable-next=invalid-commit; the state shown to users survives the retry's rollback
-            self.env.cr.commit()
-            raise RetryableJobError(str(exc), seconds=min(300, 10 * 2 ** attempt)) from None
-        except (SyncError, UserError) as exc:
-            self.env.cr.rollback()
-            self._fail_visibly(getattr(exc, "kind", "error"), str(exc.args[0] if exc.args else exc))
-            raise
-
-    def _fail_visibly(self, kind, message):
-        self.sudo().write({"state": "error", "throttled_until": False, "throttled_since": False})
-        self._set_error(kind, message)
-        self._notify_responsible(_("Calendar sync stopped: %s", self.name), message)
-        # pylint: disable-next=invalid-commit; the error shown to users survives the job's failure
-        self.env.cr.commit()
 
     def _notify_responsible(self, summary, note=None):
         existing = self.activity_ids.filtered(lambda a: a.summary == summary)
