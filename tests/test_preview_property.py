@@ -34,9 +34,16 @@ def _effects(world, before_jobs, before_links):
     return seen
 
 
+WORLDS = (st.lists(step, max_size=8), st.booleans(), st.sampled_from(["two_way", "push_only", "pull_only"]))
+
+
 @settings(max_examples=200, deadline=None)
-@given(st.lists(step, max_size=8), st.booleans(), st.sampled_from(["two_way", "push_only", "pull_only"]))
+@given(*WORLDS)
 def test_the_sync_does_what_the_preview_said(steps, allow_cancel, direction):
+    check_preview_then_pull(steps, allow_cancel, direction)
+
+
+def check_preview_then_pull(steps, allow_cancel, direction):
     world = World()
     store, provider, calendar = world.stores["google"], world.providers["google"], world.calendars["google"]
     for key in range(1, JOBS + 1):
