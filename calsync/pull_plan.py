@@ -167,11 +167,28 @@ def plan_one(store, link, remote, allow_cancel: bool) -> PullAction:
     return act(MERGE, merge=merge)
 
 
+def cancel_allowed(store: LinkStore, allow_calendar_cancel: bool) -> bool:
+    """Whether a calendar deletion may cancel a job: where the connection allows it, never on push-only."""
+    return allow_calendar_cancel and store.direction() != PUSH_ONLY  # push-only never writes a job
+
+
+def plan_after_precondition(store: LinkStore, link: LinkRecord, remote: RemoteEvent | None, *,
+                            allow_calendar_cancel: bool = False) -> PullAction:
+    """A push refused with 412/409: the event ``remote`` (None: gone) as the pull would plan it.
+
+    The re-plan is the pull's own rule for one change, so direction, field ownership and whether a
+    calendar deletion cancels the job apply to it exactly as they do to a pull.
+    """
+    if remote is None:
+        remote = RemoteEvent(id=link.event_id, version="", deleted=True, identity=link.identity)
+    return plan_one(store, link, remote, cancel_allowed(store, allow_calendar_cancel))
+
+
 def plan_pull(store: LinkStore, changes: ChangeSet, events, *, allow_calendar_cancel: bool = False,
               guard: MassDeletionGuard | None = None) -> PullPlan:
     """What the pull does with ``events`` under the connection's rules; nothing is written."""
     guard = guard or MassDeletionGuard()
-    allow_cancel = allow_calendar_cancel and store.direction() != PUSH_ONLY  # push-only never writes a job
+    allow_cancel = cancel_allowed(store, allow_calendar_cancel)
     actions, deletions = [], 0
     for remote in events:
         link = find_link(store, remote)
@@ -191,5 +208,5 @@ def plan_pull(store: LinkStore, changes: ChangeSet, events, *, allow_calendar_ca
     return PullPlan(changes, tuple(actions), held)
 
 
-__all__ = ["PullAction", "PullPlan", "deletion_under_review", "find_link", "plan_pull", "read_changes",
-           "series_gaps"]
+__all__ = ["PullAction", "PullPlan", "cancel_allowed", "deletion_under_review", "find_link",
+           "plan_after_precondition", "plan_pull", "read_changes", "series_gaps"]

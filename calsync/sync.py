@@ -79,8 +79,11 @@ class PullReport:
 
 # -- push ------------------------------------------------------------------------------
 def push(provider: CalendarProvider, store: LinkStore, *, invite_attendees: bool = False,
-         batch_size: int | None = None) -> PushReport:
-    """Send every owed change; commits per batch; re-raises a transient error after committing the rest."""
+         batch_size: int | None = None, allow_calendar_cancel: bool = False) -> PushReport:
+    """Send every owed change; commits per batch; re-raises a transient error after committing the rest.
+
+    A write refused because the event changed meanwhile (412/409) is re-planned by the pull's rules,
+    ``allow_calendar_cancel`` included."""
     report = PushReport()
     size = max(1, batch_size or provider.max_batch)
     for _round in range(2):  # a second round for links re-planned after a 412
@@ -88,11 +91,12 @@ def push(provider: CalendarProvider, store: LinkStore, *, invite_attendees: bool
         if not pending:
             break
         for start in range(0, len(pending), size):
-            _push_batch(provider, store, pending[start:start + size], invite_attendees, report)
+            _push_batch(provider, store, pending[start:start + size], invite_attendees, report,
+                        allow_calendar_cancel)
     return report
 
 
-def _push_batch(provider, store, links, invite, report):
+def _push_batch(provider, store, links, invite, report, allow_cancel=False):
     planned: list[tuple[LinkRecord, PushPlan]] = []
     direction = store.direction()
     for link in links:
@@ -125,7 +129,7 @@ def _push_batch(provider, store, links, invite, report):
                 _confirmed(store, link, plan, result.event, report)
             elif isinstance(result.error, PreconditionFailed):
                 report.replanned += 1
-                _replan_after_precondition(provider, store, link, report)
+                _replan_after_precondition(provider, store, link, report, allow_cancel)
             elif isinstance(result.error, CONNECTION_ERRORS):
                 transient = transient or result.error  # stays pending; the job layer decides
             else:
@@ -211,39 +215,18 @@ def _job_moved_since(store, link, plan) -> bool:
     return any(now[f] != plan.values[f] for f in now if f not in held)
 
 
-def _replan_after_precondition(provider, store, link, report):
-    """Someone changed the event since we planned: fetch it and apply the three-way rules."""
+def _replan_after_precondition(provider, store, link, report, allow_cancel):
+    """Someone changed the event since we planned: fetch it and plan it as the pull would, then act."""
     try:
         remote = provider.get(link.event_id)
     except InvalidEvent as exc:
         _item_failed(store, link, f"its calendar event cannot be read ({exc})", "pull", report)
         return
-    job = store.job_values(link)
-    if remote is None or remote.deleted:
-        if job is None or not job.schedulable:
-            link.state, link.version, link.base = "tombstone", None, None
-            store.save_link(link)
-            return
-        _remote_deleted(store, link, job, remote, allow_cancel=False, report=None)
-        report.conflicts += 1
-        return
-    if job is None or not job.schedulable:
-        # the job went away: delete again, against the version we now know (nothing is agreed any more)
-        link.version, link.base = remote.version, None
-        link.state = "pending_push"
-        store.save_link(link)
-        return
-    try:
-        values = event_values(remote)
-    except InvalidEvent as exc:
-        link.version = remote.version
-        _item_failed(store, link, f"its calendar event cannot be used ({exc})", "pull", report)
-        return
-    outcome = _apply_merge(store, link, job, remote, values)
-    if outcome == "conflict":
-        report.conflicts += 1
-    elif outcome == "error":
-        report.errors += 1
+    action = pull_plan.plan_after_precondition(store, link, remote, allow_calendar_cancel=allow_cancel)
+    outcome = PullReport()
+    _execute_one(store, link, action, outcome)
+    report.conflicts += outcome.conflicts
+    report.errors += outcome.invalid
 
 
 # -- pull ------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ from datetime import timezone
 import pytz
 from odoo import _, fields
 
-from calsync import mapping
+from calsync import mapping, sync
+from calsync.guard import MassDeletionGuard
 from calsync.store import LinkRecord, LinkStore
 
 _logger = logging.getLogger(__name__)
@@ -196,17 +197,13 @@ class OdooLinkStore(LinkStore):
 
 
 def run_push(connection, meter=None):
-    from calsync import sync
-
     client, store = connection._make_client(meter=meter), OdooLinkStore(connection)
     connection._fieldops_before_push(client, store)
-    return sync.push(client, store, invite_attendees=connection.invite_crew)
+    return sync.push(client, store, invite_attendees=connection.invite_crew,
+                     allow_calendar_cancel=connection.allow_calendar_cancel)
 
 
 def run_pull(connection, full=False, confirmed_mass_deletion=False, meter=None, on_progress=None):
-    from calsync import sync
-    from calsync.guard import MassDeletionGuard
-
     guard = MassDeletionGuard(ratio=connection.mass_deletion_ratio, confirmed=confirmed_mass_deletion)
     client = connection._make_client(meter=meter)
     client.on_progress = on_progress
