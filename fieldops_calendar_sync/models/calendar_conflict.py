@@ -5,6 +5,12 @@ import json
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from calsync.mapping import describe, from_base, normalise_notes, to_base
+from calsync.notes_merge import merge_notes
+from calsync.sync import resolve_conflict
+
+from ..tools.link_store import OdooLinkStore, job_values, job_values_as_text
+
 FIELD_LABELS = {
     "start": "Start",
     "end": "End",
@@ -56,12 +62,9 @@ class CalendarConflict(models.Model):
             conflict.name = _("%(job)s: %(kind)s", job=conflict.job_id.name or "?",
                               kind=dict(self._fields["kind"].selection).get(conflict.kind))
 
-
     @api.model
     def _open_or_refresh(self, link, conflict):
         """Open the link's conflict, or refresh the open one with the newest values (a new revision)."""
-        from calsync.mapping import describe
-
         merges = getattr(conflict, "merges", None) or {}
         lines = [
             (0, 0, {"sequence": index, "field_name": name, "base_value": describe(name, base),
@@ -138,8 +141,6 @@ class CalendarConflict(models.Model):
 
     def _refresh_job_side(self):
         """Show the job's current values and bump the revision, so a review against stale values is refused."""
-        from ..tools.link_store import job_values_as_text
-
         for conflict in self:
             current = job_values_as_text(conflict.link_id)
             for line in conflict.line_ids:
@@ -152,10 +153,6 @@ class CalendarConflict(models.Model):
 
     def _notes_merge_now(self):
         """The line merge of the notes as they are now: the last agreed, the job's, the calendar's held value."""
-        from calsync.notes_merge import merge_notes
-
-        from ..tools.link_store import job_values
-
         link = self.link_id.sudo()
         held = json.loads(link.held_json) if link.held_json else {}
         if "notes" not in held or not link.job_id:
@@ -165,11 +162,6 @@ class CalendarConflict(models.Model):
 
     def _settle_where_sides_agree(self):
         """A job edited to the calendar's value leaves nothing to review: settle it, naming no reviewer."""
-        from calsync.mapping import from_base, to_base
-        from calsync.sync import resolve_conflict
-
-        from ..tools.link_store import OdooLinkStore, job_values
-
         for conflict in self.filtered(lambda c: c.state == "open" and c.kind == "fields"):
             link = conflict.link_id.sudo()
             if not link.held_json or not link.job_id:
@@ -219,7 +211,6 @@ class CalendarConflictLine(models.Model):
 
 def _merge_vals(result):
     """Conflict line values of a ``calsync.notes_merge.NotesMerge`` (none: the field has no line merge)."""
-    from calsync.mapping import normalise_notes
 
     if result is None:
         return {"merged_value": False, "merged_segments": False}

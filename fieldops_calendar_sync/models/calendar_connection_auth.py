@@ -3,14 +3,22 @@
 import json
 import logging
 from datetime import timedelta
+from urllib.parse import parse_qsl, urlsplit
 
 import psycopg2
+import requests
 from odoo import _, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from calsync.errors import SyncError
+from calsync.events import Channel, OpKind, WriteOp
+from calsync.google import GoogleCalendarClient
+from calsync.google import oauth as google_oauth
+from calsync.microsoft import GraphCalendarClient
+from calsync.microsoft import auth as microsoft_auth
 from calsync.oauth_state import issue_state, verify_state
 from calsync.signin import calendar_key
+from calsync.token_expiry import access_token_expiry
 
 from ..tools import providers
 from ..tools.cipher import get_cipher
@@ -38,13 +46,9 @@ class CalendarConnection(models.Model):
         # the typed address only preselects the account: whoever really signs in is recorded at the callback
         hint = (self.account_email or "").strip() or None
         if self.provider == "google":
-            from calsync.google import oauth as google_oauth
-
             url, verifier = google_oauth.authorization_url(config, redirect_uri, state, login_hint=hint)
             payload = {"code_verifier": verifier}
         else:
-            from calsync.microsoft import auth as microsoft_auth
-
             flow = microsoft_auth.start_auth(config, redirect_uri, state, login_hint=hint)
             url, payload = flow["auth_uri"], {"flow": flow}
         self.env["fieldops.calendar.oauth.session"].sudo().create(
@@ -104,13 +108,9 @@ class CalendarConnection(models.Model):
         redirect_uri = providers.redirect_uri(self.env, provider)
         try:
             if provider == "google":
-                from calsync.google import oauth as google_oauth
-
                 signed_in = google_oauth.exchange_code(config, redirect_uri, params.get("code"),
                                                        payload["code_verifier"])
             else:
-                from calsync.microsoft import auth as microsoft_auth
-
                 signed_in = microsoft_auth.finish_auth(config, payload["flow"], dict(params))
         except SyncError as exc:
             raise UserError(_("Connecting the calendar failed: %s", exc)) from None
@@ -163,7 +163,6 @@ class CalendarConnection(models.Model):
     def _store_token(self, token):
         """Encrypt and store a provider token blob (never logged, never in chatter)."""
         self.ensure_one()
-        from calsync.token_expiry import access_token_expiry
 
         expiry = access_token_expiry(self.provider, token)
         self.sudo().write({"token_encrypted": get_cipher().encrypt(token) if token else False,
@@ -190,14 +189,11 @@ class CalendarConnection(models.Model):
             connection._store_token(new_token)
 
         if self.provider == "google":
-            from calsync.google import GoogleCalendarClient
-
             return GoogleCalendarClient(
                 config, token, calendar_id=self.calendar_ref or "primary",
                 send_updates="all" if self.invite_crew else "none", invite_attendees=self.invite_crew,
                 on_token_refresh=store, meter=meter,
             )
-        from calsync.microsoft import GraphCalendarClient
 
         return GraphCalendarClient(
             config, token, account_email=self.account_email, calendar_id=self.calendar_ref or None,
@@ -238,8 +234,6 @@ class CalendarConnection(models.Model):
                                      "shows on the connection."), title=_("Disconnect and remove events"))
 
     def _job_remove_events_and_disconnect(self):
-        from calsync.events import OpKind, WriteOp
-
         self.ensure_one()
         with self._provider_lock(), self._provider_errors():
             client = self._make_client()
@@ -274,7 +268,6 @@ class CalendarConnection(models.Model):
         except (UserError, SyncError) as exc:
             channels.write({"state": "stopped", "last_error": str(exc)})
             return
-        from calsync.events import Channel
 
         for channel in channels:
             try:
@@ -311,8 +304,6 @@ class CalendarConnection(models.Model):
         The same code path as a person clicking Connect (signed state, PKCE, code exchange), with the
         consent page filled in server-side as the person would: the connection's account, allowed.
         """
-        import requests
-
         if not providers.sandbox_mode(self.env):
             return False
         try:
@@ -330,7 +321,6 @@ class CalendarConnection(models.Model):
                 url = connection.action_connect()["url"]
                 answer = session.post(url, data={"account": connection.account_email or "", "decision": "allow"},
                                       allow_redirects=False, timeout=10)
-                from urllib.parse import parse_qsl, urlsplit
 
                 params = dict(parse_qsl(urlsplit(answer.headers.get("Location", "")).query))
                 # nobody is there to review a first-sync preview: the demo (and the tests) sync at once

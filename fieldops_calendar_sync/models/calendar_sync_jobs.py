@@ -16,6 +16,8 @@ from odoo import _, api, fields, models
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.exceptions import UserError
 
+from ..tools.link_store import run_pull, run_push
+
 _logger = logging.getLogger(__name__)
 
 CHANNEL = "root.fieldops_calendar"
@@ -287,8 +289,6 @@ class CalendarConnection(models.Model):
         if not self._is_connected():
             return _("Calendar not connected; the changes wait.")
         with self._provider_lock(), self._sync_run("push") as run, self._provider_errors():
-            from ..tools.link_store import run_push
-
             run["meter"] = self._quota_meter()
             report = run_push(self, meter=run["meter"])
             run.update(changes=report.created + report.updated + report.deleted, conflicts=report.conflicts,
@@ -302,8 +302,6 @@ class CalendarConnection(models.Model):
         if not self._is_connected():
             return _("Calendar not connected; the pull waits.")
         with self._provider_lock(), self._sync_run("full" if full else "pull") as run, self._provider_errors():
-            from ..tools.link_store import run_pull
-
             run["meter"] = self._quota_meter()
             step = self._progress_kind_of_pull(self, full)
             on_progress = (lambda done: self._report_progress(step, done)) if step else None

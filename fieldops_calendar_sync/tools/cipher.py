@@ -6,6 +6,7 @@ from odoo import _
 from odoo.exceptions import UserError
 from odoo.tools import config
 
+from calsync.crypto import TokenCipher
 from calsync.errors import ConfigurationError
 
 CONFIG_KEY = "fieldops_calendar_sync_key"
@@ -13,7 +14,6 @@ CONFIG_KEY = "fieldops_calendar_sync_key"
 
 def get_cipher():
     """The cipher for secrets at rest; raises a UserError an admin can act on when no key is configured."""
-    from calsync.crypto import TokenCipher
 
     try:
         return TokenCipher.from_config(config.get(CONFIG_KEY), env=os.environ)

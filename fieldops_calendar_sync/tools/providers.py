@@ -7,6 +7,8 @@ from odoo.exceptions import UserError
 from odoo.tools import config
 
 from calsync import push_address
+from calsync.google import GoogleConfig
+from calsync.microsoft import MicrosoftConfig
 
 SANDBOX_CONFIG_KEY = "fieldops_calendar_sync_sandbox"
 SANDBOX_PARAM = "fieldops_calendar_sync.sandbox_info_path"
@@ -69,11 +71,8 @@ def provider_config(env, provider):
         info = sandbox_info(env)
         side = info[provider]
         if provider == "google":
-            from calsync.google import GoogleConfig
-
             return GoogleConfig.sandbox(side["base_url"], info["ca_cert"], client_id=side["client_id"],
                                         client_secret=side["client_secret"], consent_url=side.get("consent_url"))
-        from calsync.microsoft import MicrosoftConfig
 
         return MicrosoftConfig.sandbox(side["base_url"], info["ca_cert"], client_id=side["client_id"],
                                        client_secret=side["client_secret"], consent_url=side.get("consent_url"))
@@ -87,10 +86,7 @@ def provider_config(env, provider):
             )
         )
     if provider == "google":
-        from calsync.google import GoogleConfig
-
         return GoogleConfig.production(client_id, secret)
-    from calsync.microsoft import MicrosoftConfig
 
     tenant = params.get_param("fieldops_calendar_sync.microsoft_tenant") or "common"
     return MicrosoftConfig.production(client_id, secret, tenant=tenant)
