@@ -98,9 +98,20 @@ echo = {
                                           if r["method"] in ("POST", "PATCH", "PUT", "DELETE")),
     "links owed after the pull": len(connection.link_ids.filtered(lambda link: link.state != "in_sync")),
 }
+# SQL per pulled change: a person edits a share of the events, one pull reads them all
+edited = connection.link_ids.filtered(lambda link: link.state == "in_sync")[:max(1, JOBS // 5)]
+for n, link in enumerate(edited):
+    control("person_edit", {"id": link.event_id, "account": ACCOUNT,
+                            "fields": {"description": f"Edited in the calendar {n}"}})
+queries = sql_db.sql_counter
+job._job_pull()
+env.cr.commit()
+pull_queries, pulled = sql_db.sql_counter - queries, len(edited)
+
 print("RESULT " + json.dumps({
     "jobs": JOBS, "in_sync": in_sync, "create_s": create_s, "create_queries": create_queries,
     "push_s": push_s, "quota_wait_s": quota_wait, "push_runs": runs, "push_queries": push_queries,
     "push_trips": push_trips, "push_calls": push_calls, "echo": echo, "connection_id": connection.id,
     "throttled_answers": throttled, "paced_inline_s": paced_inline,
+    "pull_queries": pull_queries, "pulled_changes": pulled,
 }), flush=True)

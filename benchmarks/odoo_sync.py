@@ -332,6 +332,8 @@ def main(argv=None):
         ("provider API calls per change (quota units)", f"{pushed['push_calls'] / jobs:.2f}"),
         ("SQL queries per job, push", f"{pushed['push_queries'] / jobs:.1f}"),
         ("SQL queries per job, creating it (trigger incl.)", f"{pushed['create_queries'] / jobs:.1f}"),
+        ("SQL queries per pulled change (a person's edit applied to its job)",
+         f"{pushed['pull_queries'] / max(1, pushed['pulled_changes']):.1f}"),
         *[(f"echo: {k} (target 0)", str(v)) for k, v in pushed["echo"].items()],
     ]
     width = max(len(r[0]) for r in rows)
