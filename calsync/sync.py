@@ -465,4 +465,20 @@ def resolve_conflict(store: LinkStore, link: LinkRecord, values: dict | None = N
     return changes
 
 
-__all__ = ["PullReport", "PushReport", "SyncError", "pull", "push", "resolve_conflict"]
+def settle_if_sides_agree(store: LinkStore, link: LinkRecord, message: str = "") -> bool:
+    """A conflict whose job now holds the calendar's values has nothing left to review: settle it.
+
+    True when it settled (the calendar's values kept, nothing written to the job); False when the
+    link holds no field conflict, its job is gone, or the two sides still differ.
+    """
+    job = store.job_values(link) if link.held else None
+    if job is None:
+        return False
+    now = to_base(job.synced())  # compared in the JSON form ``held`` is kept in
+    if any(now.get(name) != value for name, value in link.held.items()):
+        return False
+    resolve_conflict(store, link, from_base(link.held), message=message)
+    return True
+
+
+__all__ = ["PullReport", "PushReport", "SyncError", "pull", "push", "resolve_conflict", "settle_if_sides_agree"]

@@ -296,3 +296,21 @@ def test_an_event_whose_create_answer_was_lost_is_deleted_when_the_job_goes_away
     writes = world.calendars["google"].write_calls
     settle(world)
     assert world.calendars["google"].write_calls == writes
+
+
+def test_a_conflict_settles_itself_once_the_job_holds_the_calendars_values(world):
+    world.add_job(1, make_job(1))
+    settle(world)
+    world.calendars["google"].person_edit(the_event(world, 1).id, description="Calendar notes")
+    world.edit_job(1, notes="Job notes")
+    sync.pull(world.providers["google"], world.stores["google"])
+    store = world.stores["google"]
+    assert not sync.settle_if_sides_agree(store, world.link_of(1)), "the sides still differ"
+    assert world.link_of(1).state == "conflict"
+    world.edit_job(1, notes="Calendar notes")
+    assert sync.settle_if_sides_agree(store, world.link_of(1), message="settled")
+    world.db.commit()
+    assert world.link_of(1).held is None
+    settle(world)
+    assert world.job(1).notes == "Calendar notes" and world.link_of(1).state == "in_sync"
+    assert the_event(world, 1).data.description.startswith("Calendar notes")

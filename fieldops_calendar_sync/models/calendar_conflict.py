@@ -5,9 +5,9 @@ import json
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from calsync.mapping import describe, from_base, normalise_notes, to_base
+from calsync.mapping import describe, normalise_notes
 from calsync.notes_merge import merge_notes
-from calsync.sync import resolve_conflict
+from calsync.sync import settle_if_sides_agree
 
 from ..tools.link_store import OdooLinkStore, job_values, job_values_as_text
 
@@ -166,13 +166,10 @@ class CalendarConflict(models.Model):
             link = conflict.link_id.sudo()
             if not link.held_json or not link.job_id:
                 continue
-            held = json.loads(link.held_json)
-            now = to_base(job_values(link.job_id, link.connection_id).synced())
-            if any(now.get(name) != value for name, value in held.items()):
-                continue
             store = OdooLinkStore(link.connection_id)
-            resolve_conflict(store, store._record(link), from_base(held),
-                             message=_("The job now holds the calendar's values: the conflict settled itself."))
+            if not settle_if_sides_agree(store, store._record(link), message=_(
+                    "The job now holds the calendar's values: the conflict settled itself.")):
+                continue
             summary = _("both sides now hold the same values")
             conflict.sudo().write({"state": "resolved", "resolved_at": fields.Datetime.now(), "resolution": summary})
             conflict.sudo().activity_ids.action_feedback(feedback=summary)
