@@ -7,9 +7,8 @@ specifies the time zone in which the recurrence is expanded". The rules are expa
 and the wall time holds across DST changes), never by an expander of our own: FREQ DAILY / WEEKLY /
 MONTHLY / YEARLY with INTERVAL, BYDAY (weekdays, or with an ordinal as in 2TU or -1FR for the nth / last
 weekday of the month or, with BYMONTH, of that month), BYMONTHDAY, BYMONTH, COUNT / UNTIL, and EXDATE
-lines removing single occurrences (Recurring events, developers.google.com/calendar/api/concepts/
-events-calendars#recurring_events: "The recurrence field contains an array of strings representing one or
-several RRULE, RDATE or EXDATE properties as defined in RFC 5545").
+lines removing single occurrences (RFC 5545 section 3.8.5.1, through the Event.recurrence field quoted above;
+creating a series: developers.google.com/calendar/api/guides/recurringevents).
 
 Instance ids are ``<series id>_<start as YYYYMMDDTHHMMSSZ>`` for timed occurrences and
 ``<series id>_<YYYYMMDD>`` for all-day ones, the forms the Calendar API uses (events.instances).
