@@ -9,19 +9,21 @@ something else on one of the two calendars:
 - weekly, every N weeks on one or several weekdays (Graph ``weekly`` + ``daysOfWeek``);
 - monthly, every N months on a day of the month up to the 28th (``absoluteMonthly``) or on the
   first to fourth or the last weekday of the month (``relativeMonthly``, RRULE ``BYDAY=2TU`` / ``-1FR``);
-- yearly, every N years on a month's day up to the 28th (``absoluteYearly``) or on its nth / last
+- yearly, every N years on a day its month always has (``absoluteYearly``) or on its nth / last
   weekday (``relativeYearly``).
 
-The 29th to 31st are refused: RFC 5545 skips the months that lack the day (section 3.3.10) where
-Outlook falls on their last day, so the two calendars would disagree every short month (and every
-non-leap year, for 29 February). Skipped dates (``exdates``) are Google EXDATE lines; Graph has no
-such field, so its client deletes those occurrences after writing the series.
+The 29th to 31st of the month are refused for a monthly series: RFC 5545 skips the months that lack
+the day (section 3.3.10) where Outlook falls on their last day, so the two calendars would disagree every
+short month; for the same reason a yearly series on 29 February is refused (31 January is fine).
+Skipped dates (``exdates``) are Google EXDATE lines; Graph has no such field, so its client deletes
+those occurrences after writing the series.
 
 Expansion (``starts``) is dateutil's rrule on the wall clock of the series' zone, never our own.
 """
 
 from __future__ import annotations
 
+from calendar import monthrange
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
@@ -39,6 +41,14 @@ LAST_SAFE_DAY = 28  # every month has it: RFC 5545 and Outlook agree up to here
 DU_FREQ = {"daily": du.DAILY, "weekly": du.WEEKLY, "monthly": du.MONTHLY, "yearly": du.YEARLY}
 STAMP = "%Y%m%dT%H%M%SZ"
 EXPANSION_LIMIT = 5000  # occurrences listed of an endless series without a window end (a guard, not a rule)
+
+
+def _every_years_days(rule) -> int:
+    """The last day of the month a rule may name: the 28th monthly; yearly, the last its month has every
+    year (a yearly series on 31 January is fine, on 29 February it is not)."""
+    if rule.freq == "yearly" and rule.month:
+        return monthrange(2027, rule.month)[1]  # 2027: not a leap year
+    return LAST_SAFE_DAY
 
 
 class Unrepresentable(ValueError):
@@ -96,7 +106,7 @@ class Recurrence:
                     raise Unrepresentable("a series on the nth weekday of a month names exactly one weekday")
             elif self.days:
                 raise Unrepresentable("a monthly or yearly series on a weekday needs its position in the month")
-            if self.month_day is not None and not 1 <= self.month_day <= LAST_SAFE_DAY:
+            if self.month_day is not None and not 1 <= self.month_day <= _every_years_days(self):
                 raise Unrepresentable("days of the month after the 28th are read differently by Google (skips "
                                       "shorter months) and Outlook (their last day)")
         if self.freq == "monthly" and self.month:
@@ -119,7 +129,8 @@ class Recurrence:
         if self.freq == "weekly" and not self.days:
             rule = replace(self, days=(weekday,))
         elif self.freq in ("monthly", "yearly") and self.position is None and self.month_day is None:
-            if local.day > LAST_SAFE_DAY:
+            if local.day > _every_years_days(replace(self, month=self.month or local.month)
+                                             if self.freq == "yearly" else self):
                 raise Unrepresentable("a series from the 29th, 30th or 31st is read differently by Google (skips "
                                       "shorter months) and Outlook (their last day)")
             rule = replace(self, month_day=local.day, month=self.month or

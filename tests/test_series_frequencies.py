@@ -62,6 +62,10 @@ CASES = {
         Recurrence("yearly", count=3), D(2027, 10, 20), [D(2027, 10, 20), D(2028, 10, 20), D(2029, 10, 20)],
         "RRULE:FREQ=YEARLY;BYMONTH=10;BYMONTHDAY=20;COUNT=3",
         {"type": "absoluteYearly", "interval": 1, "month": 10, "dayOfMonth": 20}),
+    "yearly on 31 January": (
+        Recurrence("yearly", count=2), D(2027, 1, 31), [D(2027, 1, 31), D(2028, 1, 31)],
+        "RRULE:FREQ=YEARLY;BYMONTH=1;BYMONTHDAY=31;COUNT=2",
+        {"type": "absoluteYearly", "interval": 1, "month": 1, "dayOfMonth": 31}),
     "yearly on the last Friday of November": (
         Recurrence("yearly", count=2, days=("FR",), position=-1, month=11), D(2027, 11, 26),
         [D(2027, 11, 26), D(2028, 11, 24)],
@@ -121,7 +125,7 @@ def test_starts_the_providers_would_read_differently_are_refused(rule, first):
 
 @pytest.mark.parametrize("kwargs", [
     {"freq": "monthly", "month_day": 31}, {"freq": "monthly", "month_day": 29},
-    {"freq": "yearly", "month": 2, "month_day": 29},
+    {"freq": "yearly", "month": 2, "month_day": 29}, {"freq": "yearly", "month": 4, "month_day": 31},
     {"freq": "monthly", "days": ("TU",), "position": 5},  # Graph's index stops at fourth / last
     {"freq": "monthly", "days": ("TU",), "position": -2},
     {"freq": "monthly", "days": ("MO", "TU"), "position": 1},  # "the first Monday or Tuesday"
