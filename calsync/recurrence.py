@@ -187,6 +187,8 @@ class Recurrence:
             parts.append(f"BYMONTHDAY={self.month_day}")
         if self.days:
             parts.append("BYDAY=" + ",".join(f"{self.position or ''}{d}" for d in self.days))
+        if self.freq == "weekly" and self.interval > 1 and len(self.days) > 1:
+            parts.append("WKST=MO")  # which weeks count: Graph's firstDayOfWeek, said rather than defaulted
         if self.until is not None:
             parts.append("UNTIL=" + self.until.astimezone(timezone.utc).strftime(STAMP))
         elif self.count:
@@ -254,7 +256,8 @@ class Recurrence:
         if rule is None:
             raise Unrepresentable(f"unsupported rule {text!r}")
         parts = dict(p.split("=", 1) for p in rule.removeprefix("RRULE:").split(";") if "=" in p)
-        if set(parts) - {"FREQ", "INTERVAL", "UNTIL", "COUNT", "BYDAY", "BYMONTHDAY", "BYMONTH"}:
+        if set(parts) - {"FREQ", "INTERVAL", "UNTIL", "COUNT", "BYDAY", "BYMONTHDAY", "BYMONTH", "WKST"} \
+                or parts.get("WKST", "MO") != "MO":
             raise Unrepresentable(f"unsupported rule {text!r}")
         until = datetime.strptime(parts["UNTIL"], STAMP).replace(tzinfo=timezone.utc) if "UNTIL" in parts else None
         days, positions = [], set()

@@ -80,8 +80,13 @@ CASES = {
     "fortnightly on Tuesday and Thursday": (
         Recurrence("weekly", 2, count=4, days=("TU", "TH")), D(2027, 10, 26),
         [D(2027, 10, 26), D(2027, 10, 28), D(2027, 11, 9), D(2027, 11, 11)],
-        "RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH;COUNT=4",
+        "RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH;WKST=MO;COUNT=4",
         {"type": "weekly", "interval": 2, "daysOfWeek": ["tuesday", "thursday"], "firstDayOfWeek": "monday"}),
+    "fortnightly on Sunday and Tuesday, weeks from Monday": (
+        Recurrence("weekly", 2, count=4, days=("SU", "TU")), D(2027, 3, 21),
+        [D(2027, 3, 21), D(2027, 3, 30), D(2027, 4, 4), D(2027, 4, 13)],
+        "RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,SU;WKST=MO;COUNT=4",
+        {"type": "weekly", "interval": 2, "daysOfWeek": ["tuesday", "sunday"], "firstDayOfWeek": "monday"}),
 }
 WINDOW = (datetime(2027, 1, 1, tzinfo=timezone.utc), datetime(2030, 1, 1, tzinfo=timezone.utc))
 
