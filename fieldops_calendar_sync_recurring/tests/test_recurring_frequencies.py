@@ -99,6 +99,12 @@ class FrequencyTests:
             self.assertEqual(occurrence.original_start.replace(tzinfo=None), order.scheduled_date_start)
             self.assertEqual(occurrence.data.start.astimezone(PARIS).time(), time(9, 0), "09:00 across DST")
         self.assertEqual(len(by_id), len(self.orders), "no occurrence without its order")
+        # nothing owed either way afterwards: no echo writes, no order touched, skipped dates not deletions
+        before = {o.id: (o.scheduled_date_start, o.stage_id) for o in self.orders}
+        run_job(self, self.connection, "_job_pull")
+        self.assertEqual(self.push(), [])
+        self.assertEqual(set(self.orders.calendar_link_ids.mapped("state")), {"in_sync"})
+        self.assertEqual({o.id: (o.scheduled_date_start, o.stage_id) for o in self.orders}, before)
         return by_id
 
     def assert_falls_back(self, reason):
