@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from odoo.addons.fieldops_calendar_sync.tests.sandbox import SandboxCase, run_job
+from odoo.addons.fieldops_calendar_sync_recurring.models.fsm_frequency import MONTH_FIELDS
 from odoo.tests import tagged
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -166,6 +167,22 @@ class FrequencyTests:
         self.start(minimum=15)
         self.assert_one_series("BYDAY=MO,WE,FR", {"type": "weekly", "daysOfWeek": ["monday", "wednesday",
                                                                                     "friday"]})
+
+    def test_yearly_on_the_last_friday_of_a_month(self):
+        first = months_ago(2)
+        month = MONTH_FIELDS[first.month - 1]
+        self.make(first, 800, interval_type="yearly", use_bymonth=True, use_byweekday=True, fr=True,
+                  use_setpos=True, set_pos=-1, **{month: True})
+        self.start(minimum=2)
+        self.assert_one_series("BYDAY=-1FR", {"type": "relativeYearly", "month": first.month,
+                                              "daysOfWeek": ["friday"], "index": "last"})
+
+    def test_daily_on_working_days_is_a_weekly_series(self):
+        self.make(date.today() - timedelta(days=10), 30, interval_type="daily", use_byweekday=True,
+                  **dict.fromkeys(("mo", "tu", "we", "th", "fr"), True))
+        self.start(minimum=15)
+        self.assert_one_series("BYDAY=MO,TU,WE,TH,FR", {"type": "weekly", "daysOfWeek": [
+            "monday", "tuesday", "wednesday", "thursday", "friday"]})
 
     # -- what falls back, and why ----------------------------------------------------------
     def test_the_31st_falls_back_and_the_chatter_says_why(self):
