@@ -261,7 +261,8 @@ class GoogleCalendarClient(CalendarProvider):
 
     # -- recurring series ---------------------------------------------------------------------
     def create_series(self, identity, data, recurrence) -> RemoteEvent:
-        body = dict(event_body(data, identity, self.invite_attendees), id=identity, recurrence=[recurrence.rrule()])
+        body = dict(event_body(data, identity, self.invite_attendees), id=identity,
+                    recurrence=_lines(recurrence, data))
         try:
             return parse_event(self._execute(self._events.insert(
                 calendarId=self.calendar_id, body=body, sendUpdates=self.send_updates)))
@@ -277,7 +278,7 @@ class GoogleCalendarClient(CalendarProvider):
 
     def update_series(self, series_id, data, recurrence, if_match=None) -> RemoteEvent:
         request = self._events.patch(calendarId=self.calendar_id, eventId=series_id,
-                                     body={"recurrence": [recurrence.rrule()]}, sendUpdates=self.send_updates)
+                                     body={"recurrence": _lines(recurrence, data)}, sendUpdates=self.send_updates)
         if if_match:
             request.headers["If-Match"] = if_match
         return parse_event(self._execute(request))
@@ -331,3 +332,8 @@ class GoogleCalendarClient(CalendarProvider):
         page = self._execute(self._events.list(calendarId="primary", maxResults=1))
         return page.get("summary")
 
+
+
+def _lines(recurrence, data) -> list[str]:
+    """Event.recurrence: RRULE and EXDATE lines (RFC 5545), with the parts taken from the first start written out."""
+    return recurrence.anchored(data.start, data.time_zone or "UTC").lines()

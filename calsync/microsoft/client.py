@@ -288,13 +288,27 @@ class GraphCalendarClient(CalendarProvider):
     def create_series(self, identity, data, recurrence) -> RemoteEvent:
         body = dict(event_body(data, self.invite_attendees), transactionId=identity,
                     recurrence=recurrence.graph(data.start, data.time_zone or "UTC"))
-        return parse_event(self._request("POST", f"{self._base()}/events", json=body))
+        return self._skip_dates(parse_event(self._request("POST", f"{self._base()}/events", json=body)),
+                                recurrence)
 
     def update_series(self, series_id, data, recurrence, if_match=None) -> RemoteEvent:
         headers = {"If-Match": _etag(if_match)} if if_match else {}
         body = {"recurrence": recurrence.graph(data.start, data.time_zone or "UTC")}
-        return parse_event(self._request("PATCH", f"{self.config.graph_base}/me/events/{series_id}",
-                                         json=body, headers=headers))
+        return self._skip_dates(parse_event(self._request("PATCH", f"{self.config.graph_base}/me/events/{series_id}",
+                                                          json=body, headers=headers)), recurrence)
+
+    def _skip_dates(self, master, recurrence) -> RemoteEvent:
+        """Graph's pattern has no skipped dates: delete those occurrences ("Delete an event": an occurrence
+        of a series is deleted by its own id, learn.microsoft.com/graph/api/event-delete), again after each
+        rule change (a changed pattern may bring them back), and read the master's new version."""
+        if not recurrence.exdates:
+            return master
+        skipped = set(recurrence.exdates)
+        margin = timedelta(minutes=1)
+        for occurrence in self.series_instances(master.id, min(skipped) - margin, max(skipped) + margin):
+            if occurrence.original_start in skipped and not occurrence.deleted:
+                self.delete(occurrence.id)
+        return self.get(master.id) or master
 
     def series_instances(self, series_id, start, end) -> list[RemoteEvent]:
         stamp = "%Y-%m-%dT%H:%M:%SZ"

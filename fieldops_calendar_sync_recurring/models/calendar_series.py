@@ -28,6 +28,11 @@ STOPPED = ("suspend", "close")
 BIND_MARGIN = timedelta(days=1)
 
 
+def _rule_text(recurrence):
+    """What ``rule`` keeps: the RRULE and EXDATE lines (``Recurrence.from_rrule`` reads them back)."""
+    return "\n".join(recurrence.lines())
+
+
 def _aware(dt):
     return dt.replace(tzinfo=timezone.utc) if dt else None
 
@@ -44,7 +49,8 @@ class CalendarSeries(models.Model):
     identity = fields.Char(required=True, readonly=True, copy=False, default=lambda self: new_identity())
     remote_id = fields.Char("Series id in the calendar", readonly=True, copy=False)
     remote_version = fields.Char(readonly=True, copy=False)
-    rule = fields.Char("Rule sent", readonly=True, copy=False, help="The RRULE the calendar holds for the series.")
+    rule = fields.Char("Rule sent", readonly=True, copy=False,
+                       help="The RRULE (and EXDATE) lines the calendar holds for the series.")
     anchor_start = fields.Datetime("First occurrence", readonly=True, copy=False)
     duration_hours = fields.Float(readonly=True, copy=False)
     state = fields.Selection(
@@ -135,9 +141,10 @@ class CalendarSeries(models.Model):
             return False
         start = _aware(first.scheduled_date_start)
         hours = (first.scheduled_date_end - first.scheduled_date_start).total_seconds() / 3600
-        recurrence = self.recurring_id._fieldops_recurrence(start, self.connection_id)
-        master = client.create_series(self.identity, self._master_data(first, start, hours), recurrence)
-        self.write({"remote_id": master.id, "remote_version": master.version, "rule": recurrence.rrule(),
+        data = self._master_data(first, start, hours)
+        recurrence = self.recurring_id._fieldops_recurrence(start, data.time_zone)
+        master = client.create_series(self.identity, data, recurrence)
+        self.write({"remote_id": master.id, "remote_version": master.version, "rule": _rule_text(recurrence),
                     "anchor_start": first.scheduled_date_start, "duration_hours": hours, "needs_update": False})
         return True
 
@@ -146,8 +153,11 @@ class CalendarSeries(models.Model):
         start = _aware(self.anchor_start)
         recurring = self.recurring_id
         state = "active"
+        template = self._jobs()[:1] or recurring.fsm_order_ids.sorted("scheduled_date_start")[:1]
+        hours = recurring.scheduled_duration or self.duration_hours
+        data = self._master_data(template, start, hours)
         try:
-            recurrence = recurring._fieldops_recurrence(start, self.connection_id)
+            recurrence = recurring._fieldops_recurrence(start, data.time_zone)
         except Unrepresentable as exc:
             # the new schedule cannot be a series: end the old one now, later orders get events of their own
             recurrence = Recurrence.from_rrule(self.rule).ending(_aware(fields.Datetime.now()))
@@ -155,10 +165,8 @@ class CalendarSeries(models.Model):
         if recurring.state in STOPPED and state == "active":
             recurrence = recurrence.ending(_aware(fields.Datetime.now()))
             state = "ended"
-        template = self._jobs()[:1] or recurring.fsm_order_ids.sorted("scheduled_date_start")[:1]
-        hours = recurring.scheduled_duration or self.duration_hours
-        master = client.update_series(self.remote_id, self._master_data(template, start, hours), recurrence)
-        self.write({"remote_version": master.version, "rule": recurrence.rrule(), "state": state,
+        master = client.update_series(self.remote_id, data, recurrence)
+        self.write({"remote_version": master.version, "rule": _rule_text(recurrence), "state": state,
                     "duration_hours": hours, "needs_update": False})
         self._rebind_after_update(client)
         if state == "fallback":

@@ -4,7 +4,11 @@ Event.recurrence: "List of RRULE, EXRULE, RDATE and EXDATE lines for a recurring
 RFC5545" (Calendar v3 discovery document); EventDateTime.timeZone: "For recurring events this field ...
 specifies the time zone in which the recurrence is expanded". The rules are expanded by dateutil's rrule
 (RFC 5545 section 3.3.10: a month or year lacking the named day is skipped - BYMONTHDAY=31, 29 February -
-and the wall time holds across DST changes), never by an expander of our own.
+and the wall time holds across DST changes), never by an expander of our own: FREQ DAILY / WEEKLY /
+MONTHLY / YEARLY with INTERVAL, BYDAY (weekdays, or with an ordinal as in 2TU or -1FR for the nth / last
+weekday of the month or, with BYMONTH, of that month), BYMONTHDAY, BYMONTH, COUNT / UNTIL, and EXDATE
+lines removing single occurrences (RFC 5545 section 3.8.5.1, through the Event.recurrence field quoted above;
+creating a series: developers.google.com/calendar/api/guides/recurringevents).
 
 Instance ids are ``<series id>_<start as YYYYMMDDTHHMMSSZ>`` for timed occurrences and
 ``<series id>_<YYYYMMDD>`` for all-day ones, the forms the Calendar API uses (events.instances).
