@@ -69,6 +69,7 @@ class OdooLinkStore(LinkStore):
         self.env = connection.env
         self.Link = self.env["fieldops.calendar.link"].sudo()
         self._history = []  # timeline entries, written with the commit that makes their step durable
+        self._primed = {}  # link id -> job values read in one batch by pending_links
 
     # -- reading -----------------------------------------------------------------
     def _record(self, link):
@@ -113,9 +114,21 @@ class OdooLinkStore(LinkStore):
         return self._record(link) if link else None
 
     def pending_links(self):
-        return [self._record(link) for link in self.Link.search(self._domain(("state", "=", "pending_push")))]
+        links = self.Link.search(self._domain(("state", "=", "pending_push")))
+        self._prime_job_values(links)
+        return [self._record(link) for link in links]
+
+    def _prime_job_values(self, links):
+        """The jobs of ``links`` read in one pass: the recordset's prefetch reads each field once for all,
+        and one query tells which of them this calendar carries. Each value serves the first ask only,
+        so a later ask in the same push (after a 412 re-plan wrote the job, say) reads the job again."""
+        carried = self.connection._carries(links.job_id.sudo())
+        self._primed = {link.id: job_values(link.job_id, self.connection) if link.job_id in carried else None
+                        for link in links}
 
     def job_values(self, record):
+        if record.key in self._primed:
+            return self._primed.pop(record.key)
         link = self.Link.browse(record.key)
         job = link.job_id
         if not job or not self.connection._carries(job.sudo()):
@@ -148,6 +161,7 @@ class OdooLinkStore(LinkStore):
 
     def apply_to_job(self, record, changes, message):
         """Write the calendar's changes to the job (start and end always together) with a chatter note."""
+        self._primed.pop(record.key, None)
         link = self.Link.browse(record.key)
         job = link.job_id.with_context(fieldops_calendar_source_link=link.id)
         if not job:
