@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .errors import SyncError
+from .notices import Notice
 
 
 class MassDeletionHeld(SyncError):
@@ -13,10 +14,8 @@ class MassDeletionHeld(SyncError):
     kind = "review"
 
     def __init__(self, deletions: int, total: int):
-        super().__init__(
-            f"The calendar reported {deletions} of its {total} jobs' events deleted at once. Nothing was "
-            "applied: check the calendar, then confirm or discard the held changes."
-        )
+        self.notice = Notice.of("mass_deletion_held", deletions=deletions, total=total)
+        super().__init__(str(self.notice))
         self.deletions = deletions
         self.total = total
 

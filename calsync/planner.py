@@ -14,6 +14,7 @@ from . import merge
 from .events import OpKind, WriteOp
 from .mapping import PUSH_ONLY_FIELDS, SYNCED_FIELDS, JobValues, complete, from_base, job_to_event, normalise_notes
 from .notes_merge import NotesMerge, merge_notes
+from .notices import Notice
 from .store import LinkRecord
 
 # a connection's direction: "push_only" never writes a job, "pull_only" never writes a calendar
@@ -46,10 +47,10 @@ def owners_under(direction: str, owners: dict | None) -> dict:
     return dict(owners or {})
 
 
-def times_problem(start, end) -> str | None:
+def times_problem(start, end) -> Notice | None:
     """Why a job's (or a merged) schedule cannot be an event, or None: the end must be after the start."""
     if start is not None and end is not None and end <= start:
-        return "its end is not after its start"
+        return Notice.of("end_not_after_start")
     return None
 
 

@@ -14,6 +14,7 @@ from .errors import InvalidEvent, SyncTokenExpired
 from .events import ChangeSet, RemoteEvent
 from .guard import MassDeletionGuard
 from .mapping import SYNCED_FIELDS, complete, event_values, from_base, to_base
+from .notices import Notice
 from .planner import PUSH_ONLY, MergePlan, plan_merge
 from .store import LinkRecord, LinkStore
 
@@ -157,13 +158,13 @@ def plan_one(store, link, remote, allow_cancel: bool) -> PullAction:
     try:
         values = event_values(remote)
     except InvalidEvent as exc:
-        return act(INVALID, reason=f"its calendar event cannot be used ({exc})")
+        return act(INVALID, reason=Notice.of("event_unusable", error=str(exc)))
     work = copy.copy(link)
     values = complete(values, from_base(work.base)) or values
     adopt_landed_write(work, values)
     merge = plan_merge(work, job, values, store.field_owners(), store.direction())
     if merge.error:
-        return act(INVALID, merge=merge, reason=f"the calendar's change was not applied: with it, {merge.error}")
+        return act(INVALID, merge=merge, reason=Notice.of("change_not_applied", problem=merge.error))
     return act(MERGE, merge=merge)
 
 

@@ -40,6 +40,9 @@ class LinkRecord:
     # the calendar series the event is an occurrence of, as last seen: Graph reports a deleted occurrence
     # only by its absence from the series, so the pull must know which links belong to which series
     series_id: str | None = None
+    # what ``last_error`` says, as a ``notices.Notice`` the product words in the user's language (not stored:
+    # a link read back has only its text)
+    error_notice: object | None = field(default=None, compare=False, repr=False)
 
     @property
     def live(self) -> bool:
@@ -246,7 +249,7 @@ class MemoryStore(LinkStore):
         if job is None:
             return
         self._t.jobs[link.job_key] = replace(job, **changes)
-        self._t.journal.append((link.job_key, message))
+        self._t.journal.append((link.job_key, str(message)))
 
     def open_conflict(self, link, conflict):
         self._t.conflicts[link.key] = conflict
@@ -258,7 +261,7 @@ class MemoryStore(LinkStore):
         self._t.conflicts.pop(link_key, None)
 
     def note_pushonly_edit(self, link, fields, message):
-        self._t.journal.append((link.job_key, message))
+        self._t.journal.append((link.job_key, str(message)))
 
     def note_invalid(self, event_id, reason):
         self._t.journal.append((None, f"invalid event {event_id}: {reason}"))

@@ -30,6 +30,7 @@ from .events import OpKind, RemoteEvent
 from .guard import MassDeletionGuard, MassDeletionHeld
 from .history import FROM_CALENDAR, TO_CALENDAR, HistoryEntry, diff
 from .mapping import PUSH_ONLY_FIELDS, SYNCED_FIELDS, complete, describe, event_values, from_base, to_base
+from .notices import Notice
 from .planner import PushPlan, agreed_values, plan_merge, plan_push
 from .provider import CalendarProvider
 from .pull_plan import PullPlan, plan_pull, read_changes
@@ -133,23 +134,24 @@ def _push_batch(provider, store, links, invite, report, allow_cancel=False):
             elif isinstance(result.error, CONNECTION_ERRORS):
                 transient = transient or result.error  # stays pending; the job layer decides
             else:
-                _item_failed(store, link, f"the calendar refused it ({result.error})", plan.op.kind.value, report)
+                _item_failed(store, link, Notice.of("calendar_refused", error=str(result.error)), plan.op.kind.value,
+                             report)
     store.commit()
     if transient is not None:
         raise transient
 
 
-def item_error_message(label: str, problem: str) -> str:
-    """The message an ``error`` link carries: which job, what is wrong, what to do."""
-    return (f"{label[:1].upper()}{label[1:]} was not synced: {problem}. Correct the job (or its event) "
-            "and it syncs again; the other jobs are not held up.")
+def item_error_message(label: str, problem) -> Notice:
+    """The message an ``error`` link carries: which job, what is wrong (a notice), what to do."""
+    return Notice.of("item_failed", label=label, problem=problem)
 
 
 def _item_failed(store, link, problem: str, action: str, report) -> None:
     """One job or event that cannot be synced: its own link goes to ``error``; nothing else stops."""
     message = item_error_message(store.job_label(link), problem)
     link.state = "error"
-    link.last_error = message
+    link.last_error = str(message)
+    link.error_notice = message
     store.save_link(link)
     if report is not None:
         report.errors += 1
@@ -220,7 +222,7 @@ def _replan_after_precondition(provider, store, link, report, allow_cancel):
     try:
         remote = provider.get(link.event_id)
     except InvalidEvent as exc:
-        _item_failed(store, link, f"its calendar event cannot be read ({exc})", "pull", report)
+        _item_failed(store, link, Notice.of("event_unreadable", error=str(exc)), "pull", report)
         return
     action = pull_plan.plan_after_precondition(store, link, remote, allow_calendar_cancel=allow_cancel)
     outcome = PullReport()
@@ -353,23 +355,22 @@ def _apply_merge(store, link, job, remote, values) -> str:
     link.version = remote.version
     link.series_id = remote.series_id or link.series_id
     if plan.error:
-        _item_failed(store, link, f"the calendar's change was not applied: with it, {plan.error}", "pull", None)
+        _item_failed(store, link, Notice.of("change_not_applied", problem=plan.error), "pull", None)
         return "error"
     _note_notes_merge(store, link, job, remote, plan)
     if plan.pushonly_edits:
-        store.note_pushonly_edit(link, list(plan.pushonly_edits), "The calendar changed " + "; ".join(
-            f"{name} to {describe(name, values.get(name))}" for name in plan.pushonly_edits)
-            + ", which the job owns; the job's value is restored on the calendar.")
+        store.note_pushonly_edit(link, list(plan.pushonly_edits), Notice.of("job_owned_restored", changes=tuple(
+            (name, describe(name, values.get(name))) for name in plan.pushonly_edits)))
         store.note_history(HistoryEntry(link.key, link.job_key, FROM_CALENDAR, "restore", "done",
                                         version=remote.version,
                                         changes=diff(values, _job_fields(job), sorted(plan.pushonly_edits))))
     if plan.apply:
-        lines = [f"{name}: {describe(name, job.synced()[name])} → {describe(name, value)}"
-                 for name, value in sorted(plan.apply.items())]
+        lines = tuple((name, describe(name, job.synced()[name]), describe(name, value))
+                      for name, value in sorted(plan.apply.items()))
         store.note_history(HistoryEntry(link.key, link.job_key, FROM_CALENDAR, "apply", "done",
                                         version=remote.version, changes=diff(job.synced(), plan.apply,
                                                                              sorted(plan.apply))))
-        store.apply_to_job(link, plan.apply, "The calendar changed this job: " + "; ".join(lines))
+        store.apply_to_job(link, plan.apply, Notice.of("job_changed", changes=lines))
     if plan.new_base is not None:
         link.base = to_base(plan.new_base)
     if plan.conflicts:
@@ -411,7 +412,7 @@ def _remote_deleted(store, link, job, remote, allow_cancel, report) -> str:
     base_synced = {f: v for f, v in (link.base or {}).items() if f in SYNCED_FIELDS}
     job_unchanged = link.base is not None and to_base(job.synced()) == base_synced
     if allow_cancel and job_unchanged:
-        store.apply_to_job(link, {"cancelled": True}, "The calendar deleted this job's event: the job is cancelled.")
+        store.apply_to_job(link, {"cancelled": True}, Notice.of("cancelled_by_calendar"))
         link.state, link.version, link.base = "tombstone", None, None
         store.save_link(link)
         store.note_history(HistoryEntry(link.key, link.job_key, FROM_CALENDAR, "deletion", "cancelled",
@@ -439,7 +440,7 @@ def resolve_conflict(store: LinkStore, link: LinkRecord, values: dict | None = N
     """
     job = store.job_values(link)
     if cancel_job:
-        store.apply_to_job(link, {"cancelled": True}, message or "Cancelled after the calendar deleted the event.")
+        store.apply_to_job(link, {"cancelled": True}, message or Notice.of("cancelled_after_deletion"))
         link.state, link.base = "tombstone", None
         store.save_link(link)
         return {"cancelled": True}
@@ -455,7 +456,7 @@ def resolve_conflict(store: LinkStore, link: LinkRecord, values: dict | None = N
     current = job.synced() if job else {}
     changes = {k: v for k, v in values.items() if current.get(k) != v}
     if changes:
-        store.apply_to_job(link, changes, message or "Conflict resolved.")
+        store.apply_to_job(link, changes, message or Notice.of("conflict_resolved"))
     # the base is what the calendar holds now: where the choice differs from it, the push sends the choice
     base = dict(link.base or {})
     base.update(to_base({k: calendar_side.get(k, v) for k, v in values.items()}))

@@ -16,6 +16,7 @@ from odoo.exceptions import UserError
 from calsync.errors import Backpressure, SyncError
 from calsync.retry import decide
 
+from ..tools.engine_words import words
 from .calendar_sync_jobs import MAX_ATTEMPTS
 
 
@@ -66,10 +67,11 @@ class CalendarConnection(models.Model):
             message = _("Throttled by the provider") if decision.kind == "throttled" else str(exc)
             raise RetryableJobError(message, seconds=decision.seconds, ignore_retry=not decision.counts) from None
         if decision.action == "review":
+            said = words(self.env, getattr(exc, "notice", None) or str(exc))
             self.sudo().write({"state": decision.state})
-            self._set_error("review", str(exc))
-            self.message_post(body=str(exc))
-            self._notify_responsible(_("Review held calendar deletions: %s", self.name), str(exc))
+            self._set_error("review", said)
+            self.message_post(body=said)
+            self._notify_responsible(_("Review held calendar deletions: %s", self.name), said)
             # pylint: disable-next=invalid-commit; the review state survives the job's end
             self.env.cr.commit()
             return False

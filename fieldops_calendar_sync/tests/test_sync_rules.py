@@ -48,7 +48,7 @@ class TestSyncRules(SandboxCase):
         self.assertTrue(remote.data.description.startswith("Dispatcher notes"))
         self.assertEqual(self.link.state, "in_sync")
         self.assertFalse(self.job.calendar_conflict_ids)
-        self.assertTrue(any("start" in m.body and "restored" in m.body for m in self.job.message_ids),
+        self.assertTrue(any("start" in m.body.lower() and "restored" in m.body for m in self.job.message_ids),
                         "a chatter note says what the calendar had changed")
 
     def test_pull_only_keeps_the_dispatchers_edit_unsent_and_a_calendar_edit_opens_a_conflict(self):

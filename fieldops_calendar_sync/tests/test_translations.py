@@ -6,6 +6,10 @@ from odoo.modules.module import get_module_path
 from odoo.tests import TransactionCase, tagged
 from odoo.tools.translate import TranslationFileReader
 
+from calsync.notices import Notice
+
+from ..tools.engine_words import words
+
 LANGS = ("fr_FR", "de_DE", "es_ES")
 
 
@@ -41,3 +45,19 @@ class TestTranslationsLoad(TransactionCase):
                     open(os.path.join(path, "i18n", f"{lang}.po"), "rb") as handle:
                 rows = [row for row in TranslationFileReader(handle, fileformat="po") if row["value"]]
             self.assertGreater(len(rows), 30)
+
+    def test_the_engines_notices_read_in_the_users_language(self):
+        """The engine says what happened as a notice; the addon words it (chatter, link errors, timeline)."""
+        self.env["res.lang"]._activate_lang("fr_FR")
+        addon = self.env["ir.module.module"].search([("name", "=", "fieldops_calendar_sync")])
+        addon._update_translations(["fr_FR"], overwrite=True)
+        french = self.env(context={"lang": "fr_FR"})
+        changed = Notice.of("job_changed", changes=(("notes", "Fix the boiler", "Fix the boiler and the tap"),))
+        self.assertEqual(words(self.env(context={"lang": "en_US"}), changed),
+                         "The calendar changed this job: Notes: Fix the boiler → Fix the boiler and the tap")
+        self.assertTrue(words(french, changed).startswith("Le calendrier a modifié cette intervention"),
+                        words(french, changed))
+        failed = Notice.of("item_failed", label="job FSO0001", problem=Notice.of("end_not_after_start"))
+        self.assertIn("sa fin n'est pas après son début", words(french, failed))
+        self.assertTrue(words(french, failed).startswith("Job FSO0001"), "the label is the addon's own text")
+        self.assertEqual(words(french, "déjà écrit"), "déjà écrit", "text the addon wrote stays as it is")

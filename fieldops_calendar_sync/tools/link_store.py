@@ -8,6 +8,7 @@ one batch, and the base and cursor move in the same commit as what they cover.
 
 import json
 import logging
+from dataclasses import replace
 from datetime import timezone
 
 import pytz
@@ -16,6 +17,8 @@ from odoo import _, fields
 from calsync import mapping, sync
 from calsync.guard import MassDeletionGuard
 from calsync.store import LinkRecord, LinkStore
+
+from .engine_words import words
 
 _logger = logging.getLogger(__name__)
 
@@ -136,6 +139,15 @@ class OdooLinkStore(LinkStore):
         return job_values(job, self.connection)
 
     # -- writing -----------------------------------------------------------------
+    def _error_text(self, record):
+        """The link's error in the user's language, where the engine's notice still says what the text says."""
+        if not record.last_error:
+            return False
+        notice = record.error_notice
+        if notice is not None and str(notice) == record.last_error:
+            return words(self.env, notice)
+        return record.last_error
+
     def save_link(self, record):
         link = self.Link.browse(record.key) if record.key else self.Link
         vals = {
@@ -146,7 +158,7 @@ class OdooLinkStore(LinkStore):
             "state": record.state,
             "held_json": json.dumps(record.held, sort_keys=True) if record.held else False,
             "sent_json": json.dumps(record.sent, sort_keys=True) if record.sent else False,
-            "last_error": record.last_error or False,
+            "last_error": self._error_text(record),
             "series_event_id": record.series_id or False,
             "last_synced_at": fields.Datetime.now(),
         }
@@ -177,7 +189,7 @@ class OdooLinkStore(LinkStore):
             job.action_cancel()
         if vals:
             job.write(vals)
-        job.message_post(body=message, subtype_xmlid="mail.mt_note")
+        job.message_post(body=words(self.env, message), subtype_xmlid="mail.mt_note")
 
     def open_conflict(self, record, conflict):
         link = self.Link.browse(record.key)
@@ -186,7 +198,7 @@ class OdooLinkStore(LinkStore):
     def note_pushonly_edit(self, record, fields_changed, message):
         link = self.Link.browse(record.key)
         if link.job_id:
-            link.job_id.message_post(body=message, subtype_xmlid="mail.mt_note")
+            link.job_id.message_post(body=words(self.env, message), subtype_xmlid="mail.mt_note")
 
     def note_invalid(self, event_id, reason):
         _logger.info("calendar %s: event %s skipped: %s", self.connection.id, event_id, reason)
@@ -195,6 +207,8 @@ class OdooLinkStore(LinkStore):
         )
 
     def note_history(self, entry):
+        if not isinstance(entry.detail, str):
+            entry = replace(entry, detail=words(self.env, entry.detail))
         self._history.append(entry)
 
     def get_cursor(self):
