@@ -6,9 +6,17 @@ from odoo.modules.module import get_module_path
 from odoo.tests import TransactionCase, tagged
 from odoo.tools.translate import TranslationFileReader
 
-from calsync.notices import Notice
+from calsync.notices import ENGLISH, Notice
 
 from ..tools.engine_words import words
+
+SAMPLES = {
+    "item_failed": {"label": "job FSO1", "problem": Notice.of("end_not_after_start")},
+    "calendar_refused": {"error": "400"}, "event_unreadable": {"error": "x"}, "event_unusable": {"error": "x"},
+    "change_not_applied": {"problem": Notice.of("end_not_after_start")},
+    "job_changed": {"changes": (("notes", "a", "b"),)}, "job_owned_restored": {"changes": (("title", "B"),)},
+    "mass_deletion_held": {"deletions": 4, "total": 6},
+}
 
 LANGS = ("fr_FR", "de_DE", "es_ES")
 
@@ -61,3 +69,6 @@ class TestTranslationsLoad(TransactionCase):
         self.assertIn("sa fin n'est pas après son début", words(french, failed))
         self.assertTrue(words(french, failed).startswith("Job FSO0001"), "the label is the addon's own text")
         self.assertEqual(words(french, "déjà écrit"), "déjà écrit", "text the addon wrote stays as it is")
+        for code in ENGLISH:  # every code has its own translated sentence, none falls back to the English
+            notice = Notice.of(code, **SAMPLES.get(code, {}))
+            self.assertNotEqual(words(french, notice), str(notice), code)
