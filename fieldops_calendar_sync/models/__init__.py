@@ -15,7 +15,7 @@ from . import oauth_session
 from . import calendar_quota
 from . import calendar_sync_history
 from . import calendar_sync_run
-from . import calendar_health
+from . import calendar_connection_health
 from . import ir_http
 from . import calendar_webhook_rejection
 from . import calendar_readiness

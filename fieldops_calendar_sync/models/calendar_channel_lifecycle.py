@@ -15,7 +15,7 @@ from calsync.errors import SyncError
 from calsync.events import Channel
 from calsync.microsoft.client import MAX_SUBSCRIPTION
 
-from ..tools import providers
+from ..adapters import providers
 from .calendar_retention import prune
 
 _logger = logging.getLogger(__name__)

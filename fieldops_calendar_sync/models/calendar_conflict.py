@@ -9,7 +9,7 @@ from calsync.mapping import describe, normalise_notes
 from calsync.notes_merge import merge_notes
 from calsync.sync import settle_if_sides_agree
 
-from ..tools.link_store import OdooLinkStore, job_values, job_values_as_text
+from ..adapters.link_store import OdooLinkStore, job_values, job_values_as_text
 
 FIELD_LABELS = {
     "start": "Start",

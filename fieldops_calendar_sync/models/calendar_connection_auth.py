@@ -20,7 +20,7 @@ from calsync.oauth_state import issue_state, verify_state
 from calsync.signin import calendar_key
 from calsync.token_expiry import access_token_expiry
 
-from ..tools import providers
+from ..adapters import providers
 from ..tools.cipher import get_cipher
 
 _logger = logging.getLogger(__name__)

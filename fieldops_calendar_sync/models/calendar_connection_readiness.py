@@ -10,7 +10,7 @@ from odoo.exceptions import UserError
 
 from calsync.readiness import ConnectionFacts
 
-from ..tools import providers
+from ..adapters import providers
 
 
 def _aware(value):

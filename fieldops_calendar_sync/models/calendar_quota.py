@@ -10,7 +10,9 @@ import time
 
 from odoo import api, fields, models
 
-from calsync.quota import GOOGLE_LIMIT, GRAPH_LIMIT, QuotaLedger, QuotaLimit, QuotaMeter
+from calsync.quota import GOOGLE_LIMIT, GRAPH_LIMIT, QuotaLimit, QuotaMeter
+
+from ..adapters.quota_ledger import OdooQuotaLedger
 
 PARAM = "fieldops_calendar_sync."
 KEEP_SECONDS = 86400
@@ -37,29 +39,6 @@ class CalendarQuotaUse(models.Model):
     def _cron_prune(self):
         """Quota windows are minutes long: a day of history is plenty for the health panel."""
         self.env.cr.execute("DELETE FROM fieldops_calendar_quota_use WHERE at < %s", (time.time() - KEEP_SECONDS,))
-
-
-class OdooQuotaLedger(QuotaLedger):
-    """``calsync.quota.QuotaLedger`` on ``fieldops_calendar_quota_use``, one short committed cursor per call."""
-
-    def __init__(self, connection):
-        self.registry = connection.env.registry
-        self.key = connection._quota_account_key()
-        self.company_id = connection.company_id.id
-        self.connection_id = connection.id
-        self.recorded = 0
-
-    def usage_since(self, since):
-        with self.registry.cursor() as cr:
-            cr.execute("SELECT at, units FROM fieldops_calendar_quota_use WHERE account_key = %s AND at >= %s "
-                       "ORDER BY at", (self.key, since))
-            return cr.fetchall()
-
-    def record(self, at, units):
-        with self.registry.cursor() as cr:
-            cr.execute("INSERT INTO fieldops_calendar_quota_use (company_id, connection_id, account_key, at, units) "
-                       "VALUES (%s, %s, %s, %s, %s)", (self.company_id, self.connection_id, self.key, at, units))
-        self.recorded += units
 
 
 class CalendarConnection(models.Model):

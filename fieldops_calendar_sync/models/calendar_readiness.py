@@ -18,7 +18,7 @@ from odoo.tools import config
 
 from calsync import readiness
 
-from ..tools import providers
+from ..adapters import providers
 from ..tools.cipher import get_cipher
 
 _logger = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from odoo import _, api, fields, models
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.exceptions import UserError
 
-from ..tools.link_store import run_pull, run_push
+from ..adapters.link_store import run_pull, run_push
 
 _logger = logging.getLogger(__name__)
 

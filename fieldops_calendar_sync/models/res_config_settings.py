@@ -3,7 +3,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 
-from ..tools import providers
+from ..adapters import providers
 from ..tools.cipher import get_cipher
 
 SECRET_PARAMS = {

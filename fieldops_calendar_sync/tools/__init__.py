@@ -1,3 +1,2 @@
 from . import cipher
-from . import providers
 from . import log_redaction

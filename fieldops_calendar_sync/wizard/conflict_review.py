@@ -11,7 +11,7 @@ from calsync.mapping import describe, from_base
 from calsync.sync import resolve_conflict
 from calsync.textdiff import ADDED, REMOVED, word_diff
 
-from ..tools.link_store import OdooLinkStore, job_values
+from ..adapters.link_store import OdooLinkStore, job_values
 
 CHOICES = [("job", "Keep the job's"), ("calendar", "Take the calendar's"), ("merged", "Take the merged notes"),
            ("custom", "Enter a value")]

@@ -5,7 +5,7 @@ from odoo import _, api, fields, models
 from calsync.guard import MassDeletionGuard
 from calsync.preview import preview
 
-from ..tools.link_store import OdooLinkStore
+from ..adapters.link_store import OdooLinkStore
 
 SIDES = [("push", "Job → calendar"), ("pull", "Calendar → job")]
 ACTIONS = [

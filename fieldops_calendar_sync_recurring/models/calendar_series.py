@@ -12,8 +12,8 @@ from dataclasses import replace
 from datetime import timedelta, timezone
 
 from odoo import _, api, fields, models
+from odoo.addons.fieldops_calendar_sync.adapters.link_store import job_values
 from odoo.addons.fieldops_calendar_sync.models.calendar_link import new_identity
-from odoo.addons.fieldops_calendar_sync.tools.link_store import job_values
 
 from calsync import mapping, occurrences
 from calsync.errors import SyncError

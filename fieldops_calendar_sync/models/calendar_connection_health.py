@@ -11,7 +11,7 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.osv import expression
 
-from ..tools import providers
+from ..adapters import providers
 from .calendar_quota import KEEP_SECONDS
 
 HEALTH = [("ok", "Healthy"), ("warning", "Needs attention"), ("problem", "Broken"), ("idle", "Not connected")]

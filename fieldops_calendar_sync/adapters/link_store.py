@@ -18,7 +18,7 @@ from calsync import mapping, sync
 from calsync.guard import MassDeletionGuard
 from calsync.store import LinkRecord, LinkStore
 
-from .engine_words import words
+from ..tools.engine_words import words
 
 _logger = logging.getLogger(__name__)
 
