@@ -208,3 +208,16 @@ def test_graph_unknown_mailbox_is_reported_alone(graph, ms_emulator, ms_account)
     result = graph.busy_times([ms_account, "nobody@example.test"], at(0), at(24))
     assert result["nobody@example.test"].error == "ErrorMailRecipientNotFound"
     assert spans(result[ms_account]) == [(at(9), at(10), "busy")]
+
+
+def test_graph_more_than_20_mailboxes_go_in_several_calls(graph, ms_emulator, ms_account):
+    crew = [f"crew{i}-{ms_account}" for i in range(24)]
+    for index, address in enumerate(crew):
+        ms_emulator.create_account(address)
+        ms_emulator.person_create(address, {"title": "Job", "start": at(index % 8 + 8), "end": at(index % 8 + 9)})
+    sent = graph.requests_sent
+    # own events per mailbox: the second crew member's job is ours
+    result = graph.busy_times([ms_account, *crew], at(0), at(24), own={crew[1]: [(at(9), at(10))]})
+    assert graph.requests_sent - sent == 2  # 20 + 5
+    assert len(result) == 25 and all(r.error is None for r in result.values())
+    assert spans(result[crew[0]]) == [(at(8), at(9), "busy")] and spans(result[crew[1]]) == []

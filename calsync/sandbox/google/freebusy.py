@@ -78,7 +78,10 @@ class FreeBusyMixin:
 
     def _busy_of(self, account, calendar_id, low, high, zone_name):
         """One FreeBusyCalendar: its busy periods, or ``errors`` (Error.reason "notFound - The requested
-        resource was not found.") for a calendar the sandbox does not know; the query still answers."""
+        resource was not found.") for a calendar the sandbox does not know; the query still answers.
+
+        Any known calendar answers, whoever asks: the sandbox shares every calendar's free/busy, as Workspace domains
+        commonly do inside the domain; an unshared calendar of the real API answers notFound too."""
         cid = account if calendar_id == "primary" else calendar_id
         with self.lock:
             cal = self.calendars.get(cid)
