@@ -26,8 +26,8 @@ MAX_SCHEDULES = 100
 # availabilityViewInterval: "The default is 30 minutes, minimum is 5, maximum is 1440"; outside that Graph
 # answers ErrorInvalidMergedFreeBusyInterval (#6450)
 INTERVAL_DEFAULT, INTERVAL_MIN, INTERVAL_MAX = 30, 5, 1440
-# availabilityView: "0= free or working elswhere, 1= tentative, 2= busy, 3= out of office" (scheduleInformation;
-# 4 = working elsewhere in the beta docs; v1.0 folds it into 0)
+# availabilityView: "0= free or working elswhere, 1= tentative, 2= busy, 3= out of office" (scheduleInformation);
+# unknown counts as free here (the sandbox's choice: the docs give it no digit)
 VIEW_DIGITS = {"free": "0", "workingElsewhere": "0", "unknown": "0", "tentative": "1", "busy": "2", "oof": "3"}
 VIEW_RANK = "0123"
 
