@@ -20,11 +20,13 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest
 
+from ..availability import default_window
 from ..errors import NeedsReauth, ProviderError, RateLimited, SyncError, SyncTokenExpired, TransientError
 from ..events import ChangeSet, Channel, OpKind, RemoteEvent, WriteOp, WriteResult
 from ..provider import CalendarProvider
 from ..retry import brief_wait
 from . import errors as gerrors
+from .busy import parse_answer, query_bodies
 from .config import GoogleConfig
 from .oauth import token_json
 from .parse import event_body, parse_event, parse_items
@@ -326,6 +328,26 @@ class GoogleCalendarClient(CalendarProvider):
             raise
         return [{"id": c["id"], "name": c.get("summary", c["id"]), "primary": bool(c.get("primary"))}
                 for c in answer.get("items", [])]
+
+    def busy_times(self, calendars=None, start=None, end=None, own=(), time_zone="UTC") -> dict:
+        """Busy blocks per calendar (``CalendarBusy``; this client's calendar when none are named) over
+        ``[start, end)`` (default: the next two weeks), 50 calendars per freebusy.query. ``own``: the
+        (start, end) of our own job events, left out (a list for all calendars, or a dict per calendar).
+        A calendar Google cannot read comes back with its error; the others still answer."""
+        if start is None or end is None:
+            start, end = default_window(datetime.now(timezone.utc))
+        asked = list(dict.fromkeys(calendars or [self.calendar_id]))
+        out = {}
+        for body in query_bodies(asked, start, end, time_zone):
+            try:
+                answer = self._execute(self._service.freebusy().query(body=body))
+            except ProviderError as exc:
+                if exc.status == 403 and exc.reason == "insufficientPermissions":
+                    raise ProviderError("Reading busy times needs the 'calendar.freebusy' permission; reconnect "
+                                        "the calendar granting it.", status=403, reason=exc.reason) from None
+                raise
+            out.update(parse_answer(answer, [item["id"] for item in body["items"]], start, end, own))
+        return out
 
     def account_email(self) -> str | None:
         """The account's address: the summary of its primary calendar's event list."""

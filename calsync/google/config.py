@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 SCOPE_EVENTS = "https://www.googleapis.com/auth/calendar.events"
+# freebusy.query accepts calendar, calendar.readonly, calendar.freebusy or calendar.events.freebusy, not
+# calendar.events (Calendar v3 discovery document, calendar.freebusy.query scopes): availability needs its own
+SCOPE_FREEBUSY = "https://www.googleapis.com/auth/calendar.freebusy"
 SCOPE_CALENDAR_LIST = "https://www.googleapis.com/auth/calendar.calendarlist.readonly"
 # "openid email": the token answer then carries an ID token whose ``email`` claim names the account that
 # signed in (OpenID Connect, developers.google.com/identity/openid-connect/openid-connect)
-SIGN_IN_SCOPES = (SCOPE_EVENTS, "openid", "email")
+SIGN_IN_SCOPES = (SCOPE_EVENTS, SCOPE_FREEBUSY, "openid", "email")
 
 
 @dataclass(frozen=True)

@@ -85,7 +85,7 @@ class PeopleMixin:
                 out[key] = {"dateTime": value if isinstance(value, str) else _rfc3339(value), "timeZone": "UTC"}
             elif key == "title":
                 out["summary"] = value
-            elif key in ("description", "location", "summary", "status", "recurrence"):
+            elif key in ("description", "location", "summary", "status", "recurrence", "transparency"):
                 out[key] = value
             elif key == "all_day":  # (first day, day after the last), as a person picks "all day"
                 out["start"], out["end"] = {"date": str(value[0])}, {"date": str(value[1])}

@@ -6,7 +6,7 @@ gone, the documented parameter rules), get, insert with client-supplied ids
 (base32hex, 409 on duplicates, ids stay taken after deletion), patch / update
 with If-Match (412 ``conditionNotMet``), delete (410 ``deleted`` the second
 time), watch channels that really POST headers-only notifications to https
-callbacks, channels.stop, the batch endpoint, per-user quotas, and an OAuth
+callbacks, channels.stop, the batch endpoint, freebusy.query (``freebusy``), per-user quotas, and an OAuth
 authorize endpoint whose sign-in page (plain http) lets the person pick or type the
 account, and a token endpoint that checks the client
 secret, the redirect URI and PKCE. The shared mechanics (HTTP, control API,
@@ -32,6 +32,7 @@ from .channels import ChannelsMixin
 from .discovery import check_query
 from .errors import ApiError, fault_error, parse_error
 from .events import EventsMixin
+from .freebusy import FreeBusyMixin
 from .listing import ListingMixin
 from .oauth import OAuthMixin
 from .people import PeopleMixin
@@ -56,7 +57,7 @@ class _Calendar:
 
 
 class GoogleEmulator(EventsMixin, ListingMixin, RecurrenceMixin, ChannelsMixin, OAuthMixin, BatchMixin, PeopleMixin,
-                     EmulatorBase):
+                     FreeBusyMixin, EmulatorBase):
     """Google Calendar + OAuth on one TLS port. Thread-safe; state in memory (optionally a file).
 
     Fault kinds (``inject_fault``): rate_limit, user_rate_limit, quota_exceeded, server_error, gone, slow,
@@ -225,6 +226,9 @@ class GoogleEmulator(EventsMixin, ListingMixin, RecurrenceMixin, ChannelsMixin, 
                 {"id": c.id, "summary": c.summary, "primary": c.id == account}
                 for c in self.calendars.values() if c.owner == account] or [
                 {"id": account, "summary": account, "primary": True}]}, {}
+        if rest == ["freeBusy"] and method == "POST":
+            check_query("freebusy", "query", query)
+            return self._freebusy(account, headers, query, body)
         if rest == ["channels", "stop"] and method == "POST":
             return self._stop_channel(account, body)
         if len(rest) >= 3 and rest[0] == "calendars" and rest[2] == "events":

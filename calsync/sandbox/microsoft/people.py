@@ -106,6 +106,8 @@ class PeopleMixin:
                 out["body"] = {"contentType": "html", "content": f"<html><body><p>{value}</p></body></html>"}
             elif key == "location":
                 out["location"] = {"displayName": value}
+            elif key == "show_as":  # Outlook's "Show as": free, tentative, busy, oof, workingElsewhere
+                out["showAs"] = value
             elif key == "all_day":  # (first day, day after the last), as a person ticks "all day"
                 out["isAllDay"] = True
                 out["start"] = {"dateTime": f"{value[0]}T00:00:00.0000000", "timeZone": "UTC"}

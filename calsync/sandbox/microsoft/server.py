@@ -10,7 +10,7 @@ window, 410 when the sync state is gone), events with changeKey and If-Match,
 ``transactionId`` dedupe, subscriptions (https callbacks only) with the real
 validation handshake and lifecycle notifications, change notifications really
 POSTed (sometimes twice, as Graph does), ``$batch`` (at most 20, ``dependsOn``),
-and Graph's limits (4 concurrent requests and 10,000 requests per 10 minutes per
+calendar getSchedule (``schedule``), and Graph's limits (4 concurrent requests and 10,000 requests per 10 minutes per
 mailbox). The shared mechanics are ``calsync.sandbox.kernel``; this package is
 Graph's wire format, one file per resource. Shares no code with ``calsync.microsoft``.
 """
@@ -36,6 +36,7 @@ from .oauth import OAuthMixin
 from .people import PeopleMixin
 from .present import page_size, present
 from .recurrence import RecurrenceMixin, _occurrences
+from .schedule import ScheduleMixin
 from .subscriptions import SubscriptionsMixin
 from .times import _parse_graph_time
 
@@ -44,7 +45,7 @@ MAILBOX_CONCURRENCY = 4
 
 
 class MicrosoftEmulator(EventsMixin, DeltaMixin, RecurrenceMixin, SubscriptionsMixin, OAuthMixin, BatchMixin,
-                        PeopleMixin, EmulatorBase):
+                        PeopleMixin, ScheduleMixin, EmulatorBase):
     """Identity platform + Graph on one TLS port; thread-safe; state in memory (optionally a file).
 
     Fault kinds (``inject_fault``): rate_limit (429), server_error (503), gone (410 SyncStateNotFound on
@@ -188,6 +189,11 @@ class MicrosoftEmulator(EventsMixin, DeltaMixin, RecurrenceMixin, SubscriptionsM
         rest = parts[1:]
         if rest[:1] == ["subscriptions"]:
             return self._subscriptions(account, method, rest[1:], body)
+        # calendar: getSchedule, "POST /me/calendar/getSchedule" and "POST /users/{id|userPrincipalName}/calendar/
+        # getSchedule": the schedules named in the body are read, whoever's calendar the path names
+        if method == "POST" and len(rest) >= 3 and rest[-2:] == ["calendar", "getSchedule"] and (
+                rest[:-2] == ["me"] or (rest[0] == "users" and len(rest) == 4)):
+            return self._get_schedule(account, headers, body)
         if rest[:1] != ["me"]:
             raise GraphError(404, "ResourceNotFound", "Resource not found.")
         rest = rest[1:]
