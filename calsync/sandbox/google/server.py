@@ -29,6 +29,7 @@ from ..kernel.emulator import EmulatorBase
 from ..kernel.throttle import Throttle, Throttled
 from .batch import BatchMixin
 from .channels import ChannelsMixin
+from .delegation import DelegationMixin
 from .discovery import check_query
 from .errors import ApiError, fault_error, parse_error
 from .events import EventsMixin
@@ -55,8 +56,8 @@ class _Calendar:
         self.token_epoch = 0  # sync tokens carry it: an expiry refuses only the tokens issued before it
 
 
-class GoogleEmulator(EventsMixin, ListingMixin, RecurrenceMixin, ChannelsMixin, OAuthMixin, BatchMixin, PeopleMixin,
-                     EmulatorBase):
+class GoogleEmulator(EventsMixin, ListingMixin, RecurrenceMixin, ChannelsMixin, OAuthMixin, DelegationMixin,
+                     BatchMixin, PeopleMixin, EmulatorBase):
     """Google Calendar + OAuth on one TLS port. Thread-safe; state in memory (optionally a file).
 
     Fault kinds (``inject_fault``): rate_limit, user_rate_limit, quota_exceeded, server_error, gone, slow,
@@ -78,6 +79,7 @@ class GoogleEmulator(EventsMixin, ListingMixin, RecurrenceMixin, ChannelsMixin, 
         self.changes = itertools.count(1)
         self.calendars: dict[str, _Calendar] = {}
         self.channels = {}  # channel id -> dict
+        self.init_delegation()
         self.load_state()
 
     # -- state file ------------------------------------------------------------------------
@@ -125,6 +127,9 @@ class GoogleEmulator(EventsMixin, ListingMixin, RecurrenceMixin, ChannelsMixin, 
             for cal in self.calendars.values():
                 if account is None or cal.owner == account:
                     cal.token_epoch += 1
+
+    def extra_actions(self):
+        return self.delegation_actions()
 
     def reset(self):
         with self.lock:
