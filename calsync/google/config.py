@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 SCOPE_EVENTS = "https://www.googleapis.com/auth/calendar.events"
+# availability (freeBusy.query) for an organization connection's delegation
+SCOPE_FREEBUSY = "https://www.googleapis.com/auth/calendar.freebusy"
 SCOPE_CALENDAR_LIST = "https://www.googleapis.com/auth/calendar.calendarlist.readonly"
 # "openid email": the token answer then carries an ID token whose ``email`` claim names the account that
 # signed in (OpenID Connect, developers.google.com/identity/openid-connect/openid-connect)
