@@ -26,8 +26,10 @@ from calsync.errors import ConfigurationError, MailboxOutOfScope, NeedsReauth, P
 from calsync.events import OpKind, WriteOp
 from calsync.google.config import SCOPE_EVENTS, SCOPE_FREEBUSY
 from calsync.google.delegation import DelegatedCalendarClient
-from calsync.microsoft import MicrosoftConfig
+from calsync.microsoft import GraphCalendarClient, MicrosoftConfig
 from calsync.microsoft.app_only import GRAPH_DEFAULT_SCOPE, AppOnlyTokens, app_only_client
+from calsync.recurrence import Recurrence
+from calsync.sandbox.microsoft.app_only import user_id
 from tests.provider_contract import job_event, new_identity
 
 DOMAIN = "fieldops-org.test"
@@ -36,6 +38,13 @@ _people = itertools.count()
 
 def _technician(domain=DOMAIN):
     return f"tech{next(_people)}@{domain}"
+
+
+def _control(emu, action, payload):
+    answer = requests.post(f"{emu.base_url}/_sandbox/{action}", json=payload, verify=emu.http.tls.cert_path,
+                           timeout=30)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
 
 
 # -- Google: a service account with domain-wide delegation ------------------------------------------------
@@ -48,7 +57,9 @@ def service_key(emulator):
     public = private.public_key().public_bytes(serialization.Encoding.PEM,
                                                serialization.PublicFormat.SubjectPublicKeyInfo).decode()
     email = "calsync@fieldops-project.iam.gserviceaccount.com"
-    client_id = emulator.register_service_account(email, public, DOMAIN)
+    # the control API over HTTP, as the Admin console's key upload would be
+    client_id = _control(emulator, "register_service_account",
+                         {"client_email": email, "public_key_pem": public, "domain": DOMAIN})["client_id"]
     return {"type": "service_account", "project_id": "fieldops-project", "private_key_id": "k1",
             "private_key": pem, "client_email": email, "client_id": client_id,
             "token_uri": "https://oauth2.googleapis.com/token"}
@@ -157,7 +168,7 @@ def org_config(ms_emulator, tls):
 @pytest.fixture
 def tenant(ms_emulator):
     """The admin consented to Calendars.ReadWrite (application); two technicians' mailboxes exist."""
-    ms_emulator.grant_admin_consent(["Calendars.ReadWrite"])
+    _control(ms_emulator, "grant_admin_consent", {"roles": ["Calendars.ReadWrite"]})
     mailboxes = [ms_emulator.create_account(_technician()) for _ in range(2)]
     yield mailboxes
     ms_emulator.set_mailbox_scope(None)
@@ -282,3 +293,29 @@ def test_revoked_admin_consent_is_a_reconnect_of_the_organization(org_config, ms
 def test_client_credentials_need_the_organizations_tenant(ms_config):
     with pytest.raises(ConfigurationError, match="tenant"):
         AppOnlyTokens(ms_config)  # the sandbox's "common": multi-tenant sign-in, not one organization
+
+
+def test_a_mailbox_is_addressed_by_its_object_id_too(org_config, tenant):
+    client = _app_client(org_config, user_id(tenant[1]))
+    created = client.create(new_identity(), job_event(title="by id"))
+    assert client.get(created.id).data.title == "by id"
+
+
+def test_app_only_series_reads_instances_under_the_mailbox(org_config, ms_emulator, tenant):
+    client = _app_client(org_config, tenant[0])
+    master = client.create_series(new_identity(), job_event(title="weekly check"), Recurrence("daily", count=3))
+    ms_emulator.log.clear()
+    start = job_event().start
+    occurrences = client.series_instances(master.id, start - timedelta(days=1), start + timedelta(days=5))
+    assert len(occurrences) == 3
+    assert all("/users/" in c["path"] for c in ms_emulator.requests_log())
+
+
+def test_a_delegated_token_reaches_only_its_own_mailbox_by_users_path(ms_config, ms_cache, ms_account, tenant):
+    own = GraphCalendarClient(ms_config, ms_cache, account_email=ms_account, mailbox=ms_account,
+                              sleep=lambda s: None)
+    assert own.list_changes().events == ()
+    other = GraphCalendarClient(ms_config, ms_cache, account_email=ms_account, mailbox=tenant[0],
+                                sleep=lambda s: None)
+    with pytest.raises(MailboxOutOfScope):
+        other.list_changes()
