@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import http.server
-import itertools
 import json
 import threading
 import time
@@ -26,60 +25,22 @@ from calsync.errors import ConfigurationError, MailboxOutOfScope, NeedsReauth, P
 from calsync.events import OpKind, WriteOp
 from calsync.google.config import SCOPE_EVENTS, SCOPE_FREEBUSY
 from calsync.google.delegation import DelegatedCalendarClient
-from calsync.microsoft import GraphCalendarClient, MicrosoftConfig
+from calsync.microsoft import GraphCalendarClient
 from calsync.microsoft.app_only import GRAPH_DEFAULT_SCOPE, AppOnlyTokens, app_only_client
 from calsync.recurrence import Recurrence
 from calsync.sandbox.microsoft.app_only import user_id
+from tests.org_fixtures import technician
 from tests.provider_contract import job_event, new_identity
-
-DOMAIN = "fieldops-org.test"
-_people = itertools.count()
-
-
-def _technician(domain=DOMAIN):
-    return f"tech{next(_people)}@{domain}"
-
-
-def _control(emu, action, payload):
-    answer = requests.post(f"{emu.base_url}/_sandbox/{action}", json=payload, verify=emu.http.tls.cert_path,
-                           timeout=30)
-    assert answer.status_code == 200, answer.text
-    return answer.json()
 
 
 # -- Google: a service account with domain-wide delegation ------------------------------------------------
-@pytest.fixture(scope="module")
-def service_key(emulator):
-    """A service account's JSON key (as Google Cloud hands it out), its public half registered in the sandbox."""
-    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = private.public_key().public_bytes(serialization.Encoding.PEM,
-                                               serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    email = "calsync@fieldops-project.iam.gserviceaccount.com"
-    # the control API over HTTP, as the Admin console's key upload would be
-    client_id = _control(emulator, "register_service_account",
-                         {"client_email": email, "public_key_pem": public, "domain": DOMAIN})["client_id"]
-    return {"type": "service_account", "project_id": "fieldops-project", "private_key_id": "k1",
-            "private_key": pem, "client_email": email, "client_id": client_id,
-            "token_uri": "https://oauth2.googleapis.com/token"}
-
-
-@pytest.fixture
-def delegation(emulator, service_key):
-    """The Workspace admin authorizes the service account's client id for the calendar scopes."""
-    emulator.authorize_delegation(service_key["client_id"], [SCOPE_EVENTS, SCOPE_FREEBUSY])
-    yield service_key
-    emulator.revoke_delegation(service_key["client_id"])
-
-
 def _delegated(config, key, subject):
     return DelegatedCalendarClient(config, key, subject, sleep=lambda s: None)
 
 
 def test_a_delegated_client_per_technician_writes_and_reads_that_technicians_calendar(config, delegation,
                                                                                       emulator):
-    alice, bob = _technician(), _technician()
+    alice, bob = technician(), technician()
     clients = {who: _delegated(config, delegation, who) for who in (alice, bob)}
     created = {who: client.create(new_identity(), job_event(title=f"WO for {who}"))
                for who, client in clients.items()}
@@ -97,7 +58,7 @@ def test_the_jwt_google_auth_signs_is_what_the_token_endpoint_checks(config, del
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
     forged = dict(delegation, private_key=other)
     with pytest.raises(NeedsReauth, match=r"key \(invalid_grant\)"):
-        _delegated(config, forged, _technician()).list_changes()
+        _delegated(config, forged, technician()).list_changes()
 
 
 def _assertion(key, **claims):
@@ -123,7 +84,7 @@ def _assertion(key, **claims):
     ({"scope": "https://www.googleapis.com/auth/calendar"}, 401, "unauthorized_client"),  # not delegated
 ])
 def test_the_token_endpoint_checks_the_jwt_claims(config, delegation, claims, status, error):
-    claims = dict({"aud": config.token_uri, "sub": _technician()}, **claims)
+    claims = dict({"aud": config.token_uri, "sub": technician()}, **claims)
     answer = requests.post(config.token_uri, data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
                                                    "assertion": _assertion(delegation, **claims)},
                            verify=config.ca_certs, timeout=30)
@@ -133,7 +94,7 @@ def test_the_token_endpoint_checks_the_jwt_claims(config, delegation, claims, st
 
 
 def test_a_user_outside_the_domain_is_one_technician_out_of_scope(config, delegation):
-    outsider = _technician("elsewhere.test")
+    outsider = technician("elsewhere.test")
     with pytest.raises(MailboxOutOfScope) as refused:
         _delegated(config, delegation, outsider).list_changes()
     assert refused.value.mailbox == outsider
@@ -143,13 +104,13 @@ def test_delegation_not_authorized_is_a_reconnect_of_the_organization(config, se
     emulator.authorize_delegation(service_key["client_id"], [SCOPE_FREEBUSY])  # not calendar.events
     try:
         with pytest.raises(NeedsReauth, match="Domain-wide delegation"):
-            _delegated(config, service_key, _technician()).list_changes()
+            _delegated(config, service_key, technician()).list_changes()
     finally:
         emulator.revoke_delegation(service_key["client_id"])
 
 
 def test_revoked_delegation_stops_new_tokens(config, delegation, emulator):
-    client = _delegated(config, delegation, _technician())
+    client = _delegated(config, delegation, technician())
     client.list_changes()
     emulator.revoke_delegation(delegation["client_id"])
     emulator.expire_access_tokens()  # an hour later: google-auth signs a new JWT, which is refused
@@ -158,23 +119,6 @@ def test_revoked_delegation_stops_new_tokens(config, delegation, emulator):
 
 
 # -- Microsoft: app-only access with admin consent ------------------------------------------------------------
-@pytest.fixture
-def org_config(ms_emulator, tls):
-    """The organization's tenant (client credentials name it; "common" names no admin who consented)."""
-    return MicrosoftConfig.sandbox(ms_emulator.base_url, tls.cert_path, tenant=f"{DOMAIN}",
-                                   client_id=ms_emulator.client_id, client_secret=ms_emulator.client_secret)
-
-
-@pytest.fixture
-def tenant(ms_emulator):
-    """The admin consented to Calendars.ReadWrite (application); two technicians' mailboxes exist."""
-    _control(ms_emulator, "grant_admin_consent", {"roles": ["Calendars.ReadWrite"]})
-    mailboxes = [ms_emulator.create_account(_technician()) for _ in range(2)]
-    yield mailboxes
-    ms_emulator.set_mailbox_scope(None)
-    ms_emulator.revoke_admin_consent()
-
-
 def _app_client(org_config, mailbox, tokens=None):
     return app_only_client(org_config, mailbox, tokens=tokens, sleep=lambda s: None)
 
