@@ -23,13 +23,16 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from calsync.errors import ConfigurationError, MailboxOutOfScope, NeedsReauth, ProviderError
 from calsync.events import OpKind, WriteOp
+from calsync.google import GoogleConfig
 from calsync.google.config import SCOPE_EVENTS, SCOPE_FREEBUSY
 from calsync.google.delegation import DelegatedCalendarClient
 from calsync.microsoft import GraphCalendarClient
 from calsync.microsoft.app_only import GRAPH_DEFAULT_SCOPE, AppOnlyTokens, app_only_client
 from calsync.recurrence import Recurrence
+from calsync.sandbox.google import GoogleEmulator
+from calsync.sandbox.microsoft import MicrosoftEmulator
 from calsync.sandbox.microsoft.app_only import user_id
-from tests.org_fixtures import technician
+from tests.org_fixtures import DOMAIN, technician
 from tests.provider_contract import job_event, new_identity
 
 
@@ -263,3 +266,28 @@ def test_a_delegated_token_reaches_only_its_own_mailbox_by_users_path(ms_config,
                                 sleep=lambda s: None)
     with pytest.raises(MailboxOutOfScope):
         other.list_changes()
+
+
+def test_the_admins_grants_outlive_an_emulator_restart(tls, tmp_path, service_key):
+    """The sandbox run mode keeps a state file: a key upload, a delegation and a consent survive a restart."""
+    public = serialization.load_pem_private_key(service_key["private_key"].encode(), None).public_key() \
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    google_file, ms_file = str(tmp_path / "google.json"), str(tmp_path / "ms.json")
+    first = GoogleEmulator(tls, enforce_quotas=False, state_file=google_file).start()
+    first.register_service_account(service_key["client_email"], public, DOMAIN, service_key["client_id"])
+    first.authorize_delegation(service_key["client_id"], [SCOPE_EVENTS])
+    first.stop()
+    ms_first = MicrosoftEmulator(tls, enforce_limits=False, state_file=ms_file).start()
+    ms_first.grant_admin_consent()
+    ms_first.set_mailbox_scope(["one@" + DOMAIN])
+    ms_first.stop()
+    again = GoogleEmulator(tls, enforce_quotas=False, state_file=google_file).start()
+    ms_again = MicrosoftEmulator(tls, enforce_limits=False, state_file=ms_file).start()
+    try:
+        config = GoogleConfig.sandbox(again.base_url, tls.cert_path)
+        assert _delegated(config, service_key, technician()).list_changes().events == ()
+        assert ms_again.app_roles == ("Calendars.ReadWrite",)
+        assert ms_again.mailbox_scope == frozenset({"one@" + DOMAIN})
+    finally:
+        again.stop()
+        ms_again.stop()

@@ -70,12 +70,25 @@ class DelegationMixin:
     def register_service_account(self, client_email, public_key_pem, domain, client_id=None) -> str:
         """A service account of the domain's project, with the public half of its key; returns its client id."""
         accounts = self.service_accounts
-        key = serialization.load_pem_public_key(public_key_pem.encode() if isinstance(public_key_pem, str)
-                                                else public_key_pem)
+        pem = public_key_pem.decode() if isinstance(public_key_pem, bytes) else public_key_pem
+        key = serialization.load_pem_public_key(pem.encode())
         client_id = client_id or str(100000000000000000000 + len(accounts))
         with self.lock:
-            accounts[client_email] = {"client_id": client_id, "domain": domain.lower(), "key": key}
+            accounts[client_email] = {"client_id": client_id, "domain": domain.lower(), "key": key, "pem": pem}
         return client_id
+
+    def delegation_snapshot(self) -> dict:
+        """What the state file keeps: the registered public keys and the admin's authorizations."""
+        with self.lock:
+            return {"service_accounts": {email: {"client_id": a["client_id"], "domain": a["domain"],
+                                                 "pem": a["pem"]} for email, a in self.service_accounts.items()},
+                    "delegations": {cid: sorted(scopes) for cid, scopes in self.delegations.items()}}
+
+    def restore_delegation(self, state: dict) -> None:
+        for email, entry in (state.get("service_accounts") or {}).items():
+            self.register_service_account(email, entry["pem"], entry["domain"], entry["client_id"])
+        for client_id, scopes in (state.get("delegations") or {}).items():
+            self.authorize_delegation(client_id, scopes)
 
     def authorize_delegation(self, client_id, scopes):
         """The Workspace admin authorizes ``client_id`` for ``scopes`` (replacing what it had)."""

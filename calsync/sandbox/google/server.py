@@ -87,7 +87,8 @@ class GoogleEmulator(EventsMixin, ListingMixin, RecurrenceMixin, ChannelsMixin, 
         with self.lock:
             return {"calendars": {cid: {"owner": c.owner, "summary": c.summary, "events": c.events, "seq": c.seq}
                                   for cid, c in self.calendars.items()},
-                    "refresh": dict(self.refresh), "accounts": self.accounts.listing()}
+                    "refresh": dict(self.refresh), "accounts": self.accounts.listing(),
+                    "delegation": self.delegation_snapshot()}
 
     def restore_state(self, state):
         self.accounts.restore(state.get("accounts") or {c["owner"] for c in state.get("calendars", {}).values()})
@@ -95,6 +96,7 @@ class GoogleEmulator(EventsMixin, ListingMixin, RecurrenceMixin, ChannelsMixin, 
             cal = self._calendar(cid, data["owner"], data["summary"])
             cal.events, cal.seq = data["events"], data["seq"]
         self.oauth.restore_refresh(state.get("refresh", {}), "google refresh token")
+        self.restore_delegation(state.get("delegation") or {})
         top = max([s for c in self.calendars.values() for s in c.seq.values()] or [0])
         self.changes = itertools.count(top + 1)
 

@@ -70,6 +70,15 @@ class AppOnlyMixin:
         """An application access policy (RestrictAccess) / RBAC management scope: only these mailboxes."""
         self.mailbox_scope = None if mailboxes is None else frozenset(m.lower() for m in mailboxes)
 
+    def app_only_snapshot(self) -> dict:
+        """What the state file keeps: the admin's consent and mailbox restriction outlive a restart."""
+        return {"roles": list(self.app_roles),
+                "mailbox_scope": None if self.mailbox_scope is None else sorted(self.mailbox_scope)}
+
+    def restore_app_only(self, state: dict) -> None:
+        self.app_roles = tuple(state.get("roles") or ())
+        self.set_mailbox_scope(state.get("mailbox_scope"))
+
     # -- token ---------------------------------------------------------------------------------
     def client_credentials(self, form):
         """The token endpoint's client credentials grant (the client secret was checked by the caller)."""

@@ -92,12 +92,13 @@ class MicrosoftEmulator(EventsMixin, DeltaMixin, RecurrenceMixin, SubscriptionsM
     def state_snapshot(self):
         with self.lock:
             return {"mailboxes": self.mailboxes, "changes": self.changes, "refresh": dict(self.refresh),
-                    "accounts": self.accounts.listing()}
+                    "accounts": self.accounts.listing(), "app_only": self.app_only_snapshot()}
 
     def restore_state(self, state):
         self.accounts.restore(state.get("accounts") or list(state.get("mailboxes", {})))
         self.mailboxes, self.changes = state.get("mailboxes", {}), state.get("changes", {})
         self.oauth.restore_refresh(state.get("refresh", {}), "microsoft refresh token")
+        self.restore_app_only(state.get("app_only") or {})
         top = max([s for c in self.changes.values() for s in c.values()] or [0])
         self.seq = itertools.count(top + 1)
 
