@@ -86,6 +86,23 @@ class NeedsReauth(SyncError):
     kind = "reauth"
 
 
+class MailboxOutOfScope(SyncError):
+    """One technician's mailbox is outside what an organization-wide grant lets the app reach.
+
+    An organization connection (Google domain-wide delegation, Microsoft app-only access) serves many
+    technicians with one grant; one of them may be outside it (a Graph application access policy or
+    RBAC scope that leaves the mailbox out, a Google user outside the delegated domain). The grant
+    itself is fine, so this is not ``NeedsReauth``: the product marks that technician and carries on
+    with the others. ``mailbox`` names the technician's address or id.
+    """
+
+    kind = "out_of_scope"
+
+    def __init__(self, message, mailbox=None):
+        super().__init__(message)
+        self.mailbox = mailbox
+
+
 class Gone(SyncError):
     """The event (or channel) does not exist on the provider any more."""
 

@@ -46,17 +46,23 @@ class GoogleCalendarClient(CalendarProvider):
     # called after each page read with the number of events read so far (progress of a long read)
     on_progress = None
 
-    def __init__(self, config: GoogleConfig, token: str, calendar_id: str = "primary", send_updates: str = "none",
-                 invite_attendees: bool = False, on_token_refresh=None, sleep=time.sleep, meter=None,
-                 timeout: float = 30):
-        stored = json.loads(token)
-        expiry = stored.get("expires_at")
-        self._credentials = Credentials(
-            token=stored.get("token"), refresh_token=stored.get("refresh_token"), token_uri=config.token_uri,
-            client_id=config.client_id, client_secret=config.client_secret, scopes=stored.get("scopes"),
-            expiry=datetime.fromtimestamp(expiry, timezone.utc).replace(tzinfo=None) if expiry else None,
-        )
-        self._scopes = stored.get("scopes") or []
+    def __init__(self, config: GoogleConfig, token: str | None, calendar_id: str = "primary",
+                 send_updates: str = "none", invite_attendees: bool = False, on_token_refresh=None,
+                 sleep=time.sleep, meter=None, timeout: float = 30, credentials=None):
+        # ``credentials``: google-auth credentials made elsewhere (a service account acting as one user,
+        # calsync.google.delegation) instead of a user's stored token; they mint their own tokens
+        if credentials is None:
+            stored = json.loads(token)
+            expiry = stored.get("expires_at")
+            credentials = Credentials(
+                token=stored.get("token"), refresh_token=stored.get("refresh_token"), token_uri=config.token_uri,
+                client_id=config.client_id, client_secret=config.client_secret, scopes=stored.get("scopes"),
+                expiry=datetime.fromtimestamp(expiry, timezone.utc).replace(tzinfo=None) if expiry else None,
+            )
+            self._scopes = stored.get("scopes") or []
+        else:
+            self._scopes = list(getattr(credentials, "scopes", None) or [])
+        self._credentials = credentials
         self.config = config
         self.calendar_id = calendar_id or "primary"
         self.send_updates = send_updates
@@ -95,14 +101,18 @@ class GoogleCalendarClient(CalendarProvider):
             except HttpError as exc:
                 self._token_changed()
                 error = gerrors.translate(exc)
-            except RefreshError:
-                raise NeedsReauth("Google no longer accepts this calendar's access (the grant was revoked or "
-                                  "expired). Reconnect the calendar.") from None
+            except RefreshError as exc:
+                raise self._refused(exc) from None
             except (TimeoutError, TransportError, httplib2.HttpLib2Error, OSError) as exc:
                 error = TransientError(f"Google Calendar could not be reached ({type(exc).__name__}).")
             if not self._retry_briefly(error, attempt):
                 raise error
         raise error  # pragma: no cover - the loop always returns or raises
+
+    def _refused(self, exc: RefreshError) -> SyncError:
+        """The typed error for a token Google would not issue (a subclass reads the reason differently)."""
+        return NeedsReauth("Google no longer accepts this calendar's access (the grant was revoked or "
+                           "expired). Reconnect the calendar.")
 
     def _retry_briefly(self, error, attempt) -> bool:
         wait = brief_wait(error, attempt, BRIEF_ATTEMPTS)
@@ -228,9 +238,8 @@ class GoogleCalendarClient(CalendarProvider):
                 break
             except HttpError as exc:
                 error = gerrors.translate(exc)
-            except RefreshError:
-                raise NeedsReauth("Google no longer accepts this calendar's access. Reconnect the calendar.") \
-                    from None
+            except RefreshError as exc:
+                raise self._refused(exc) from None
             except (TimeoutError, TransportError, httplib2.HttpLib2Error, OSError) as exc:
                 error = TransientError(f"Google Calendar could not be reached ({type(exc).__name__}).")
             if not self._retry_briefly(error, attempt):

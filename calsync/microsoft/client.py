@@ -8,6 +8,7 @@ revoked consent leave as typed errors for the job layer.
 from __future__ import annotations
 
 import time
+import urllib.parse
 from datetime import datetime, timedelta, timezone
 
 import requests
@@ -44,11 +45,17 @@ class GraphCalendarClient(CalendarProvider):
     # called after each page read with the number of events read so far (progress of a long read)
     on_progress = None
 
-    def __init__(self, config: MicrosoftConfig, token_cache: str, account_email: str | None = None,
+    def __init__(self, config: MicrosoftConfig, token_cache: str | None, account_email: str | None = None,
                  calendar_id: str | None = None, window=(30, 365), invite_attendees: bool = False,
-                 on_token_cache_changed=None, sleep=time.sleep, meter=None, timeout: float = 30):
+                 on_token_cache_changed=None, sleep=time.sleep, meter=None, timeout: float = 30,
+                 mailbox: str | None = None, token_source=None):
+        # ``mailbox`` (a user id or userPrincipalName): every path is /users/{mailbox}/..., as an app-only
+        # token requires (Graph refuses /me without a signed-in user); ``token_source``: where tokens come
+        # from instead of the user's msal cache (calsync.microsoft.app_only)
         self.config = config
-        self.app, self.cache = make_app(config, token_cache)
+        self.mailbox = mailbox
+        self._token_source = token_source
+        self.app, self.cache = make_app(config, token_cache) if token_source is None else (None, None)
         self.account_email = account_email
         self.calendar_id = calendar_id
         self.window = window
@@ -62,6 +69,8 @@ class GraphCalendarClient(CalendarProvider):
 
     # -- auth ---------------------------------------------------------------------------
     def _token(self, force=False) -> str:
+        if self._token_source is not None:
+            return self._token_source.token(force=force)
         accounts = self.app.get_accounts(username=self.account_email) if self.account_email else []
         accounts = accounts or self.app.get_accounts()
         if not accounts:
@@ -76,8 +85,16 @@ class GraphCalendarClient(CalendarProvider):
         return result["access_token"]
 
     # -- plumbing -------------------------------------------------------------------------
-    def _base(self):
-        return f"{self.config.graph_base}/me" + (f"/calendars/{self.calendar_id}" if self.calendar_id else "")
+    def _user(self) -> str:
+        """The user segment of every path: ``/me`` for a signed-in user, ``/users/{mailbox}`` app-only."""
+        return f"/users/{urllib.parse.quote(self.mailbox, safe='@')}" if self.mailbox else "/me"
+
+    def _events_url(self, event_id, tail="") -> str:
+        return f"{self.config.graph_base}{self._user()}/events/{event_id}{tail}"
+
+    def _base(self, absolute=True):
+        return (self.config.graph_base if absolute else "") + self._user() + \
+            (f"/calendars/{self.calendar_id}" if self.calendar_id else "")
 
     def _request(self, method, url, json=None, headers=None):
         refreshed = False
@@ -96,7 +113,7 @@ class GraphCalendarClient(CalendarProvider):
                 if answer.status_code == 401 and not refreshed:
                     refreshed = True
                     continue
-                error = translate(answer.status_code, answer.headers, _safe_json(answer))
+                error = translate(answer.status_code, answer.headers, _safe_json(answer), self.mailbox)
             if not self._retry_briefly(error, attempt):
                 raise error
         raise error
@@ -181,7 +198,7 @@ class GraphCalendarClient(CalendarProvider):
 
     def get(self, event_id) -> RemoteEvent | None:
         try:
-            return parse_event(self._request("GET", f"{self.config.graph_base}/me/events/{event_id}"))
+            return parse_event(self._request("GET", self._events_url(event_id)))
         except ProviderError as exc:
             if exc.status == 404:
                 return None
@@ -195,7 +212,7 @@ class GraphCalendarClient(CalendarProvider):
     def update(self, event_id, data, if_match) -> RemoteEvent:
         headers = {"If-Match": _etag(if_match)} if if_match else {}
         try:
-            return parse_event(self._request("PATCH", f"{self.config.graph_base}/me/events/{event_id}",
+            return parse_event(self._request("PATCH", self._events_url(event_id),
                                              json=event_body(data, self.invite_attendees), headers=headers))
         except ProviderError as exc:
             if exc.status == 404:
@@ -205,7 +222,7 @@ class GraphCalendarClient(CalendarProvider):
     def delete(self, event_id, if_match=None) -> None:
         headers = {"If-Match": _etag(if_match)} if if_match else {}
         try:
-            self._request("DELETE", f"{self.config.graph_base}/me/events/{event_id}", headers=headers)
+            self._request("DELETE", self._events_url(event_id), headers=headers)
         except ProviderError as exc:
             if exc.status != 404:  # already gone counts as done
                 raise
@@ -270,11 +287,11 @@ class GraphCalendarClient(CalendarProvider):
             return WriteResult(op), False  # already gone counts as done
         if op.kind == OpKind.UPDATE and status == 404:
             return WriteResult(op, error=PreconditionFailed("The Outlook event no longer exists.")), False
-        error = translate(status, response.get("headers") or {}, body)
+        error = translate(status, response.get("headers") or {}, body, self.mailbox)
         return WriteResult(op, error=error), isinstance(error, TransientError)
 
     def _batch_request(self, op: WriteOp) -> dict:
-        base = "/me" + (f"/calendars/{self.calendar_id}" if self.calendar_id else "")
+        base = self._base(absolute=False)
         headers = {"Content-Type": "application/json"}
         if op.kind == OpKind.CREATE:
             return {"method": "POST", "url": f"{base}/events", "headers": headers,
@@ -282,9 +299,9 @@ class GraphCalendarClient(CalendarProvider):
         if op.if_match:
             headers["If-Match"] = _etag(op.if_match)
         if op.kind == OpKind.UPDATE:
-            return {"method": "PATCH", "url": f"/me/events/{op.event_id}", "headers": headers,
+            return {"method": "PATCH", "url": f"{self._user()}/events/{op.event_id}", "headers": headers,
                     "body": event_body(op.data, self.invite_attendees)}
-        return {"method": "DELETE", "url": f"/me/events/{op.event_id}", "headers": headers}
+        return {"method": "DELETE", "url": f"{self._user()}/events/{op.event_id}", "headers": headers}
 
     # -- recurring series ---------------------------------------------------------------------
     def create_series(self, identity, data, recurrence) -> RemoteEvent:
@@ -296,7 +313,7 @@ class GraphCalendarClient(CalendarProvider):
     def update_series(self, series_id, data, recurrence, if_match=None) -> RemoteEvent:
         headers = {"If-Match": _etag(if_match)} if if_match else {}
         body = {"recurrence": recurrence.graph(data.start, data.time_zone or "UTC")}
-        return self._skip_dates(parse_event(self._request("PATCH", f"{self.config.graph_base}/me/events/{series_id}",
+        return self._skip_dates(parse_event(self._request("PATCH", self._events_url(series_id),
                                                           json=body, headers=headers)), recurrence)
 
     def _skip_dates(self, master, recurrence) -> RemoteEvent:
@@ -314,7 +331,7 @@ class GraphCalendarClient(CalendarProvider):
 
     def series_instances(self, series_id, start, end) -> list[RemoteEvent]:
         stamp = "%Y-%m-%dT%H:%M:%SZ"
-        url = (f"{self.config.graph_base}/me/events/{series_id}/instances"
+        url = (self._events_url(series_id, "/instances") +
                f"?startDateTime={start.astimezone(timezone.utc).strftime(stamp)}"
                f"&endDateTime={end.astimezone(timezone.utc).strftime(stamp)}")
         events = []
@@ -351,12 +368,13 @@ class GraphCalendarClient(CalendarProvider):
     # -- subscriptions -----------------------------------------------------------------------
     def watch(self, address, token, channel_id, ttl, lifecycle_address=None) -> Channel:
         expires = datetime.now(timezone.utc) + min(ttl, MAX_SUBSCRIPTION - CLOCK_MARGIN)
-        body = {"changeType": "created,updated,deleted", "notificationUrl": address, "resource": "me/events",
+        resource = self._user().lstrip("/") + "/events"
+        body = {"changeType": "created,updated,deleted", "notificationUrl": address, "resource": resource,
                 "expirationDateTime": expires.strftime("%Y-%m-%dT%H:%M:%S.0000000Z"), "clientState": token}
         if lifecycle_address:
             body["lifecycleNotificationUrl"] = lifecycle_address
         answer = self._request("POST", f"{self.config.graph_base}/subscriptions", json=body)
-        return Channel(id=answer["id"], resource_id=answer.get("resource") or "me/events",
+        return Channel(id=answer["id"], resource_id=answer.get("resource") or resource,
                        expires_at=_parse_expiry(answer["expirationDateTime"]), token=token)
 
     def renew(self, channel, ttl) -> Channel:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..errors import (
+    MailboxOutOfScope,
     NeedsReauth,
     PreconditionFailed,
     ProviderError,
@@ -37,9 +38,19 @@ def error_code(body) -> str:
     return code if isinstance(code, str) else ""
 
 
-def translate(status: int, headers, body) -> SyncError:
-    """Graph's HTTP errors as the engine's typed errors."""
+# App-only access to a mailbox outside the app's scope (an application access policy, RBAC for
+# Applications) is 403 ErrorAccessDenied; a mailbox the tenant does not have is 404 ErrorInvalidUser
+# (New-ApplicationAccessPolicy, learn.microsoft.com/powershell/module/exchange/new-applicationaccesspolicy)
+OUT_OF_SCOPE = {(403, "erroraccessdenied"), (404, "errorinvaliduser")}
+
+
+def translate(status: int, headers, body, mailbox: str | None = None) -> SyncError:
+    """Graph's HTTP errors as the engine's typed errors; ``mailbox``: the app-only client's mailbox."""
     code = error_code(body)
+    if mailbox and (status, code.lower()) in OUT_OF_SCOPE:
+        return MailboxOutOfScope(f"The organization's Microsoft 365 grant does not reach the mailbox {mailbox} "
+                                 f"({code}); the admin's application access policy or RBAC scope leaves it "
+                                 "out, or the mailbox does not exist.", mailbox=mailbox)
     retry = (headers or {}).get("Retry-After") or (headers or {}).get("retry-after")
     try:
         retry_after = float(retry) if retry is not None else None

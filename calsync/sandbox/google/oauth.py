@@ -21,6 +21,7 @@ import json
 import time
 
 from ..kernel.consent import ConsentPagesMixin, redirect, with_query
+from .delegation import JWT_BEARER
 
 AUTHORIZE_PATH = "/o/oauth2/auth"
 # Google answers the OpenID Connect short names with its own scope URLs ("email" comes back as
@@ -70,6 +71,8 @@ class OAuthMixin(ConsentPagesMixin):
             GRANTED_NAMES.get(s, s) for s in scopes), **back}))
 
     def token(self, form, headers):
+        if form.get("grant_type") == JWT_BEARER:  # a service account: no client secret (delegation.py)
+            return self.jwt_bearer(form)
         client_id, client_secret = form.get("client_id"), form.get("client_secret")
         auth = headers.get("Authorization", "")
         if auth.startswith("Basic "):

@@ -29,6 +29,7 @@ from ..kernel.emulator import EmulatorBase
 from ..kernel.throttle import Throttle, Throttled
 from .batch import BatchMixin
 from .channels import ChannelsMixin
+from .delegation import DelegationMixin
 from .discovery import check_query
 from .errors import ApiError, fault_error, parse_error
 from .events import EventsMixin
@@ -56,8 +57,8 @@ class _Calendar:
         self.token_epoch = 0  # sync tokens carry it: an expiry refuses only the tokens issued before it
 
 
-class GoogleEmulator(EventsMixin, ListingMixin, RecurrenceMixin, ChannelsMixin, OAuthMixin, BatchMixin, PeopleMixin,
-                     FreeBusyMixin, EmulatorBase):
+class GoogleEmulator(EventsMixin, ListingMixin, RecurrenceMixin, ChannelsMixin, OAuthMixin, DelegationMixin,
+                     BatchMixin, PeopleMixin, FreeBusyMixin, EmulatorBase):
     """Google Calendar + OAuth on one TLS port. Thread-safe; state in memory (optionally a file).
 
     Fault kinds (``inject_fault``): rate_limit, user_rate_limit, quota_exceeded, server_error, gone, slow,
@@ -79,6 +80,7 @@ class GoogleEmulator(EventsMixin, ListingMixin, RecurrenceMixin, ChannelsMixin, 
         self.changes = itertools.count(1)
         self.calendars: dict[str, _Calendar] = {}
         self.channels = {}  # channel id -> dict
+        self.init_delegation()
         self.load_state()
 
     # -- state file ------------------------------------------------------------------------
@@ -86,7 +88,8 @@ class GoogleEmulator(EventsMixin, ListingMixin, RecurrenceMixin, ChannelsMixin, 
         with self.lock:
             return {"calendars": {cid: {"owner": c.owner, "summary": c.summary, "events": c.events, "seq": c.seq}
                                   for cid, c in self.calendars.items()},
-                    "refresh": dict(self.refresh), "accounts": self.accounts.listing()}
+                    "refresh": dict(self.refresh), "accounts": self.accounts.listing(),
+                    "delegation": self.delegation_snapshot()}
 
     def restore_state(self, state):
         self.accounts.restore(state.get("accounts") or {c["owner"] for c in state.get("calendars", {}).values()})
@@ -94,6 +97,7 @@ class GoogleEmulator(EventsMixin, ListingMixin, RecurrenceMixin, ChannelsMixin, 
             cal = self._calendar(cid, data["owner"], data["summary"])
             cal.events, cal.seq = data["events"], data["seq"]
         self.oauth.restore_refresh(state.get("refresh", {}), "google refresh token")
+        self.restore_delegation(state.get("delegation") or {})
         top = max([s for c in self.calendars.values() for s in c.seq.values()] or [0])
         self.changes = itertools.count(top + 1)
 
@@ -126,6 +130,9 @@ class GoogleEmulator(EventsMixin, ListingMixin, RecurrenceMixin, ChannelsMixin, 
             for cal in self.calendars.values():
                 if account is None or cal.owner == account:
                     cal.token_epoch += 1
+
+    def extra_actions(self):
+        return self.delegation_actions()
 
     def reset(self):
         with self.lock:

@@ -85,6 +85,8 @@ class OAuthMixin(ConsentPagesMixin):
                                     form.get("client_secret")):
             return 401, {"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret."}
         grant = form.get("grant_type")
+        if grant == "client_credentials":  # app-only, for a whole organization (app_only.py)
+            return self.client_credentials(form)
         with self.lock:
             if grant == "authorization_code":
                 entry = self.oauth.take_code(form.get("code", ""))

@@ -28,6 +28,7 @@ from datetime import datetime
 
 from ..kernel.emulator import EmulatorBase
 from ..kernel.throttle import Throttle, Throttled
+from .app_only import ME_APP_ONLY, AppOnlyMixin
 from .batch import BatchMixin
 from .delta import DeltaMixin
 from .errors import GraphError, fault_error, not_found
@@ -44,8 +45,18 @@ from .times import _parse_graph_time
 MAILBOX_CONCURRENCY = 4
 
 
-class MicrosoftEmulator(EventsMixin, DeltaMixin, RecurrenceMixin, SubscriptionsMixin, OAuthMixin, BatchMixin,
-                        PeopleMixin, ScheduleMixin, EmulatorBase):
+def _relinked(result, prefix):
+    """Paging and delta links in the path form the request used (``/users/{x}/...`` stays so)."""
+    status, answer, extra = result
+    if prefix and isinstance(answer, dict):
+        for key in ("@odata.nextLink", "@odata.deltaLink"):
+            if isinstance(answer.get(key), str):
+                answer[key] = answer[key].replace("/v1.0/me/", prefix + "/", 1)
+    return status, answer, extra
+
+
+class MicrosoftEmulator(EventsMixin, DeltaMixin, RecurrenceMixin, SubscriptionsMixin, OAuthMixin, AppOnlyMixin,
+                        BatchMixin, PeopleMixin, ScheduleMixin, EmulatorBase):
     """Identity platform + Graph on one TLS port; thread-safe; state in memory (optionally a file).
 
     Fault kinds (``inject_fault``): rate_limit (429), server_error (503), gone (410 SyncStateNotFound on
@@ -82,12 +93,13 @@ class MicrosoftEmulator(EventsMixin, DeltaMixin, RecurrenceMixin, SubscriptionsM
     def state_snapshot(self):
         with self.lock:
             return {"mailboxes": self.mailboxes, "changes": self.changes, "refresh": dict(self.refresh),
-                    "accounts": self.accounts.listing()}
+                    "accounts": self.accounts.listing(), "app_only": self.app_only_snapshot()}
 
     def restore_state(self, state):
         self.accounts.restore(state.get("accounts") or list(state.get("mailboxes", {})))
         self.mailboxes, self.changes = state.get("mailboxes", {}), state.get("changes", {})
         self.oauth.restore_refresh(state.get("refresh", {}), "microsoft refresh token")
+        self.restore_app_only(state.get("app_only") or {})
         top = max([s for c in self.changes.values() for s in c.values()] or [0])
         self.seq = itertools.count(top + 1)
 
@@ -98,7 +110,8 @@ class MicrosoftEmulator(EventsMixin, DeltaMixin, RecurrenceMixin, SubscriptionsM
 
     # -- control ------------------------------------------------------------------------------
     def extra_actions(self):
-        return {"send_lifecycle": lambda p: self.send_lifecycle(p["subscription_id"], p["event"])}
+        return {"send_lifecycle": lambda p: self.send_lifecycle(p["subscription_id"], p["event"]),
+                **self.app_only_actions()}
 
     def expire_sync_state(self, account=None):
         """Every delta token issued so far (for ``account``, or all) is gone: the next delta with one is 410."""
@@ -140,12 +153,40 @@ class MicrosoftEmulator(EventsMixin, DeltaMixin, RecurrenceMixin, SubscriptionsM
         return self.reply(status, answer, headers=extra)
 
     # -- Graph --------------------------------------------------------------------------------
-    def _account_of(self, headers):
+    def _token_entry(self, headers):
         auth = headers.get("Authorization", "")
         entry = self.oauth.access_entry(auth[7:]) if auth.startswith("Bearer ") else None
         if entry is None:
             raise GraphError(401, "InvalidAuthenticationToken", "Access token has expired or is not yet valid.")
-        return entry["account"]
+        return entry
+
+    def _addressed(self, entry, path, body):
+        """``(mailbox, path as /v1.0/me/..., the prefix the request used)``: ``/users/{id|upn}/...`` is served
+        as that mailbox's ``/me/...``; ``/me`` under an app-only token is refused (see app_only.py)."""
+        parts = path.strip("/").split("/")
+        rest = parts[1:] if parts[:1] == ["v1.0"] else []
+        if rest[:1] == ["me"] and entry.get("app_only"):
+            raise GraphError(400, "BadRequest", ME_APP_ONLY)
+        if rest[:1] == ["users"] and len(rest) >= 2:
+            segment = urllib.parse.unquote(rest[1])
+            account = self.mailbox_for(entry, segment)
+            return account, "/v1.0/" + "/".join(["me", *rest[2:]]), f"/v1.0/users/{rest[1]}"
+        if rest[:1] == ["subscriptions"] and entry.get("app_only"):
+            return self._subscription_mailbox(entry, rest[1:], body), path, None
+        return entry["account"], path, None
+
+    def _subscription_mailbox(self, entry, rest, body):
+        """An app-only subscription belongs to the mailbox its resource names (``users/{id|upn}/events``)."""
+        if not rest:
+            segments = str((body or {}).get("resource") or "").strip("/").split("/")
+            if segments[:1] == ["me"]:
+                raise GraphError(400, "BadRequest", ME_APP_ONLY)
+            if len(segments) < 2 or segments[0].lower() != "users":
+                raise GraphError(400, "InvalidRequest", "The resource is not an Outlook events path.")
+            return self.mailbox_for(entry, segments[1])
+        with self.lock:
+            sub = self.subscriptions.get(rest[0]) or {}
+        return sub.get("account") if sub.get("app") == entry["account"] else entry["account"]
 
     def _enter(self, account):
         try:
@@ -164,7 +205,8 @@ class MicrosoftEmulator(EventsMixin, DeltaMixin, RecurrenceMixin, SubscriptionsM
             error = fault_error(fault["kind"], fault["retry_after"], path)
             if error is not None:
                 raise error
-        account = self._account_of(headers)
+        entry = self._token_entry(headers)
+        account, path, prefix = self._addressed(entry, path, body)
         self._enter(account)
         try:
             if fault and fault["kind"] == "slow":  # a slow answer holds its place among the 4 concurrent
@@ -174,7 +216,10 @@ class MicrosoftEmulator(EventsMixin, DeltaMixin, RecurrenceMixin, SubscriptionsM
             self.throttle.leave(account)
         if fault and fault["kind"] == "apply_then_fail":
             raise GraphError(503, "ServiceUnavailable", "Service unavailable (the change was applied).")
-        return result
+        if entry.get("app_only") and path.startswith("/v1.0/subscriptions") and method == "POST":
+            with self.lock:  # remembered as the app's, for its renewal and deletion
+                self.subscriptions[result[1]["id"]]["app"] = entry["account"]
+        return _relinked(result, prefix)
 
     def calendar_id(self, account):
         """The id of the mailbox's one calendar (the sandbox keeps one calendar per mailbox)."""

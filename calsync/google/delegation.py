@@ -1,0 +1,77 @@
+"""A Google client acting as one technician through a service account with domain-wide delegation.
+
+An organization connects all its technicians at once: the Workspace admin authorizes the app's
+service account (its client id) for the calendar scopes in the Admin console, and the engine signs,
+per technician, a JWT whose ``sub`` is that technician (google-auth's
+``service_account.Credentials.with_subject``). No one signs in and no refresh token is stored: the
+key is the secret, and google-auth mints a new hour-long token when the old one expires.
+
+Refusals from the token endpoint ("Using OAuth 2.0 for Server to Server Applications",
+developers.google.com/identity/protocols/oauth2/service-account, error table) mean different things
+for the product: ``unauthorized_client`` is the organization's grant missing or withdrawn (every
+technician is affected: reconnect the organization, ``NeedsReauth``); ``invalid_grant`` "Invalid email
+or User ID" is one technician outside the domain (``MailboxOutOfScope``, carry on with the others);
+any other ``invalid_grant`` (bad signature, deleted key, clock) is the key itself (``NeedsReauth``).
+"""
+
+from __future__ import annotations
+
+from google.auth.exceptions import RefreshError
+from google.oauth2 import service_account
+
+from ..errors import ConfigurationError, MailboxOutOfScope, NeedsReauth, SyncError
+from .client import GoogleCalendarClient
+from .config import SCOPE_EVENTS, GoogleConfig
+
+KEY_FIELDS = ("client_email", "private_key")
+
+
+def delegated_credentials(config: GoogleConfig, key: dict, subject: str, scopes=(SCOPE_EVENTS,)):
+    """google-auth service-account credentials acting as ``subject``, asking ``config.token_uri``.
+
+    ``key`` is the service account's JSON key as a dict; its own ``token_uri`` is replaced by the
+    configured one, so that sandbox mode asks the emulator and production asks Google.
+    """
+    missing = [name for name in KEY_FIELDS if not (isinstance(key, dict) and key.get(name))]
+    if missing:
+        raise ConfigurationError(f"The service account key lacks {', '.join(missing)}; upload the JSON key "
+                                 "Google Cloud gave for the service account.")
+    if not subject or "@" not in subject:
+        raise ConfigurationError("A technician acting through domain-wide delegation needs an email address.")
+    info = dict(key, token_uri=config.token_uri)
+    try:
+        credentials = service_account.Credentials.from_service_account_info(info, scopes=list(scopes))
+    except ValueError:
+        raise ConfigurationError("The service account's private key cannot be read; upload the JSON key "
+                                 "again.") from None
+    return credentials.with_subject(subject)
+
+
+class DelegatedCalendarClient(GoogleCalendarClient):
+    """``GoogleCalendarClient`` for one technician of a Workspace domain (the service account as ``subject``)."""
+
+    def __init__(self, config: GoogleConfig, key: dict, subject: str, scopes=(SCOPE_EVENTS,), **kwargs):
+        self.subject = subject
+        super().__init__(config, None, credentials=delegated_credentials(config, key, subject, scopes), **kwargs)
+
+    def _refused(self, exc: RefreshError) -> SyncError:
+        error, description = _reason(exc)
+        if error == "invalid_grant" and "email or user id" in description.lower():
+            return MailboxOutOfScope(f"Google Workspace does not know {self.subject} as a user of the delegated "
+                                     "domain; check the technician's address.", mailbox=self.subject)
+        if error == "unauthorized_client":
+            return NeedsReauth("The Google Workspace admin has not authorized (or no longer authorizes) this "
+                               "app's service account for the calendar scopes (Admin console, Domain-wide "
+                               "delegation). Connect the organization again.")
+        return NeedsReauth(f"Google refused the service account's key ({error or 'error'}). Upload a current "
+                           "key and connect the organization again.")
+
+
+def _reason(exc: RefreshError) -> tuple[str, str]:
+    """``(error, error_description)`` of google-auth's RefreshError (its second argument is the answer)."""
+    answer = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], dict) else {}
+    error = answer.get("error") if isinstance(answer.get("error"), str) else ""
+    description = answer.get("error_description") if isinstance(answer.get("error_description"), str) else ""
+    if not error and exc.args and isinstance(exc.args[0], str):
+        error, _, description = exc.args[0].partition(": ")
+    return error, description
