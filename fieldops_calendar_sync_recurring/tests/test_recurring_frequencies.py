@@ -12,8 +12,9 @@ from odoo.addons.fieldops_calendar_sync.tests.sandbox import SandboxCase, run_jo
 from odoo.addons.fieldops_calendar_sync_recurring.models.fsm_frequency import MONTH_FIELDS
 from odoo.tests import tagged
 
+from .series_helpers import SeriesHelpers
+
 PARIS = ZoneInfo("Europe/Paris")
-WRITES = ("POST", "PATCH", "PUT", "DELETE")
 
 
 def paris_nine(day):
@@ -27,7 +28,7 @@ def months_ago(count, day=1):
     return date(today.year + (month - 1) // 12, (month - 1) % 12 + 1, day)
 
 
-class FrequencyTests:
+class FrequencyTests(SeriesHelpers):
     """Run once per provider by the classes at the end (a mixin, so not collected alone)."""
 
     account_prefix = "freq"
@@ -58,20 +59,6 @@ class FrequencyTests:
         self.orders = self.recurring.fsm_order_ids.sorted("scheduled_date_start")
         self.assertGreaterEqual(len(self.orders), minimum)
         return self.push()
-
-    def push(self):
-        mark = len(self.emulator.requests_log())
-        run_job(self, self.connection, "_job_push")
-        return [r for r in self.emulator.requests_log()[mark:] if r["method"] in WRITES]
-
-    def link(self, order):
-        return order.calendar_link_ids.filtered(lambda link: link.state != "tombstone")
-
-    def series(self):
-        return self.env["fieldops.calendar.series"].search([("recurring_id", "=", self.recurring.id)])
-
-    def master(self):
-        return next(e for e in self.emulator.live_events(self.account) if e["id"] == self.series().remote_id)
 
     def instances(self):
         client = self.connection._make_client()

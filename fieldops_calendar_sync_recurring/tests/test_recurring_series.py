@@ -10,10 +10,10 @@ from odoo.tests import tagged
 
 from calsync.events import EventData
 
-WRITES = ("POST", "PATCH", "PUT", "DELETE")
+from .series_helpers import SeriesHelpers
 
 
-class SeriesTests:
+class SeriesTests(SeriesHelpers):
     """The tests, run once per provider by the classes at the end (a mixin, so not collected alone)."""
 
     account_prefix = "recur"
@@ -35,23 +35,6 @@ class SeriesTests:
         self.recurring.with_context(tz="UTC").action_start()
         self.orders = self.recurring.fsm_order_ids.sorted("scheduled_date_start")
         self.assertGreaterEqual(len(self.orders), minimum)
-
-    def writes(self, mark):
-        return [r for r in self.emulator.requests_log()[mark:] if r["method"] in WRITES]
-
-    def push(self):
-        mark = len(self.emulator.requests_log())
-        run_job(self, self.connection, "_job_push")
-        return self.writes(mark)
-
-    def link(self, order):
-        return order.calendar_link_ids.filtered(lambda link: link.state != "tombstone")
-
-    def series(self):
-        return self.env["fieldops.calendar.series"].search([("recurring_id", "=", self.recurring.id)])
-
-    def master(self):
-        return next(e for e in self.emulator.live_events(self.account) if e["id"] == self.series().remote_id)
 
     def instances(self):
         client = self.connection._make_client()
