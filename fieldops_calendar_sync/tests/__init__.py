@@ -26,3 +26,4 @@ from . import test_screen_tours
 from . import test_reviewer
 from . import test_notes_merge
 from . import test_translations
+from . import test_channel_renewal_cron
