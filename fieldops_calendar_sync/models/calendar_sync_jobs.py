@@ -20,6 +20,8 @@ from odoo.exceptions import UserError
 from calsync.errors import Backpressure, NeedsReauth, QuotaExhausted, RateLimited, SyncError, TransientError
 from calsync.guard import MassDeletionHeld
 
+from ..tools.db_session import SESSION_LOST_RETRY_SECONDS, session_lost
+
 _logger = logging.getLogger(__name__)
 
 CHANNEL = "root.fieldops_calendar"
@@ -235,8 +237,26 @@ class CalendarConnection(models.Model):
 
     @contextmanager
     def _provider_lock(self):
-        """Hold the connection's session advisory lock, or ask queue_job to retry shortly."""
+        """Hold the connection's session advisory lock, or ask queue_job to retry shortly.
+
+        Every provider job runs inside it, so it is also where a job whose database session was cut
+        (PostgreSQL restarted, say) becomes a retry instead of a failure (``tools.db_session``).
+        """
         cr = self.env.cr
+        try:
+            yield from self._hold_provider_lock(cr)
+        except RetryableJobError:
+            raise
+        except Exception as exc:
+            if not session_lost(cr):
+                raise
+            _logger.warning("Calendar connection %s: the database session was lost (%s); the job retries",
+                            self.id, exc)
+            # a plain message: translating would need the database that is gone
+            raise RetryableJobError(f"Database session lost ({type(exc).__name__}); retrying.",
+                                    seconds=SESSION_LOST_RETRY_SECONDS) from exc
+
+    def _hold_provider_lock(self, cr):
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
         while True:  # most syncs are short: wait a moment before giving the worker back
             cr.execute("SELECT pg_try_advisory_lock(%s)", (self._lock_key(),))
@@ -257,6 +277,8 @@ class CalendarConnection(models.Model):
         try:
             yield
         except BaseException:
+            if session_lost(cr):
+                raise  # the lock went with the session; no statement can run on it any more
             # an aborted transaction (a serialization failure, say) refuses every statement, the unlock
             # included; roll back first so the original error reaches queue_job, which retries it
             cr.rollback()
