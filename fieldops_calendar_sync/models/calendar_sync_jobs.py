@@ -20,7 +20,7 @@ from odoo.exceptions import UserError
 from calsync.errors import Backpressure, NeedsReauth, QuotaExhausted, RateLimited, SyncError, TransientError
 from calsync.guard import MassDeletionHeld
 
-from ..tools.db_session import SESSION_LOST_RETRY_SECONDS, session_lost
+from ..tools.db_session import SESSION_LOST_RETRY_SECONDS, session_lost, wait_for_database
 
 _logger = logging.getLogger(__name__)
 
@@ -252,6 +252,9 @@ class CalendarConnection(models.Model):
                 raise
             _logger.warning("Calendar connection %s: the database session was lost (%s); the job retries",
                             self.id, exc)
+            if not wait_for_database(cr.dbname):  # queue_job stores the retry through a new session
+                _logger.warning("Calendar connection %s: the database is still away; the requeue cron will "
+                                "requeue the job", self.id)
             # a plain message: translating would need the database that is gone
             raise RetryableJobError(f"Database session lost ({type(exc).__name__}); retrying.",
                                     seconds=SESSION_LOST_RETRY_SECONDS) from exc
