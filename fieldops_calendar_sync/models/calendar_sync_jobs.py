@@ -35,6 +35,10 @@ MAX_ATTEMPTS = 5
 WEBHOOK_PULL_COALESCE_SECONDS = 2
 # a started job younger than this may be polling for the lock (LOCK_WAIT_SECONDS): never taken for dead
 DEAD_JOB_GRACE = timedelta(seconds=LOCK_WAIT_SECONDS + 3)
+# an 'enqueued' job older than this never reached a worker: its runjob request was lost (PostgreSQL
+# restarting as it arrived, in benchmarks/two_servers_pg_restart.py); queue_job's own garbage collector
+# waits 5 minutes, holding a slot of the channel meanwhile
+LOST_DISPATCH_GRACE = timedelta(minutes=1)
 
 
 class CalendarConnection(models.Model):
@@ -512,3 +516,21 @@ class CalendarConnection(models.Model):
                 _logger.warning("requeueing %s dead job(s) of calendar %s: %s", len(jobs), connection.id,
                                 ", ".join(jobs.mapped("method_name")))
                 jobs.requeue()
+        self._requeue_lost_dispatches()
+
+    @api.model
+    def _requeue_lost_dispatches(self):
+        """Requeue our 'enqueued' jobs whose runjob request never started them (``LOST_DISPATCH_GRACE``).
+
+        A runjob that is starting one holds its row (``FOR UPDATE``, queue_job's controller): SKIP LOCKED
+        leaves that one alone, and the rows we take stay locked until our commit, so a late request finds
+        the job pending and leaves it to the runner, which sends it again.
+        """
+        self.env.cr.execute(
+            "SELECT id FROM queue_job WHERE model_name = %s AND state = 'enqueued' AND date_enqueued < %s "
+            "FOR UPDATE SKIP LOCKED", (self._name, fields.Datetime.now() - LOST_DISPATCH_GRACE))
+        lost = self.env["queue.job"].sudo().browse([row[0] for row in self.env.cr.fetchall()])
+        if lost:
+            _logger.warning("requeueing %s job(s) whose dispatch was lost: %s", len(lost),
+                            ", ".join(lost.mapped("uuid")))
+            lost.requeue()

@@ -154,6 +154,25 @@ class TestPushCommitsAndLock(RealCommitsCase):
         self.assertEqual(len(events), 3, "exactly one event per job")
         self.assertEqual({e["id"] for e in events}, self._event_ids(connection_id))
 
+    def test_a_job_whose_dispatch_was_lost_is_requeued_by_the_cron(self):
+        # The runner marked the job enqueued and sent its runjob request, which failed before the job
+        # started (PostgreSQL restarting as it arrived): nothing will ever run it
+        connection_id, _account = self.connect("google", jobs=1)
+        (push_uuid, _method, _state), = self.jobs(connection_id, method="_job_push")
+        with self.env_() as env:
+            env.cr.execute("UPDATE queue_job SET state = 'enqueued', date_enqueued = now() AT TIME ZONE 'UTC' "
+                           "WHERE uuid = %s", (push_uuid,))
+            env[CONNECTION]._cron_requeue_owed_work()
+        self.assertEqual(self.jobs(connection_id, method="_job_push")[0][2], "enqueued",
+                         "a request sent a moment ago may still be on its way to a worker")
+        with self.env_() as env:
+            env.cr.execute("UPDATE queue_job SET date_enqueued = date_enqueued - interval '2 minutes' "
+                           "WHERE uuid = %s", (push_uuid,))
+            env[CONNECTION]._cron_requeue_owed_work()
+        self.assertEqual(self.jobs(connection_id, method="_job_push"), [(push_uuid, "_job_push", "pending")])
+        self.assertEqual(self.run_job(push_uuid), "done")
+        self.assertEqual(self.link_states(connection_id), {"in_sync": 1})
+
     def lock_holder(self, connection_id):
         """The PostgreSQL backend holding the connection's advisory lock (the running job's session)."""
         with self.env_() as env:
