@@ -49,12 +49,20 @@ def main(argv=None):
         bench.start()
         say(f"connecting calendars up to {args.sizes.split(',')[-1]} with {args.jobs_each} jobs each, "
             "then one idle hour of crons at each size")
-        done = subprocess.run(
+        shell = subprocess.Popen(
             [*odoo.odoo_bin, "shell", "-c", bench.config, "-d", DB, "--no-http", "--log-level", "warn"],
             stdin=open(os.path.join(ROOT, "benchmarks", "idle_shell.py")),  # noqa: SIM115
-            capture_output=True, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env=odoo_env.process_env(BENCH_SIZES=args.sizes, BENCH_JOBS_EACH=str(args.jobs_each),
                                      BENCH_SANDBOX=bench.info_path))
+        lines = []
+        for line in shell.stdout:  # the set-up takes long at full size: show how far it got
+            lines.append(line)
+            if line.startswith(("PROGRESS ", "RESULT ")):
+                say(line.rstrip())
+        stderr = shell.stderr.read()
+        shell.wait()
+        done = SimpleNamespace(stdout="".join(lines), stderr=stderr)
     finally:
         bench.stop()
     results = [json.loads(line[len("RESULT "):]) for line in done.stdout.splitlines() if line.startswith("RESULT ")]
@@ -68,7 +76,8 @@ def main(argv=None):
     for r in results:
         n = r["connections"]
         print(f"  {n:>11} {r['jobs_each']:>9} {r['provider_requests'] / n:>12.2f} {r['queue_jobs'] / n:>10.2f} "
-              f"{r['sql'] / n:>8.0f} {r['db_bytes'] / n:>9.0f}  {r['by_kind']}")
+              f"{r['sql'] / n:>8.0f} {r['db_bytes'] / n:>9.0f}  {r['by_kind']}"
+              f"  (links not in sync: {r.get('links_not_in_sync')})")
     print("\nCron run time (longest run) against the connection count, and the cron's interval:")
     names = list(INTERVALS)
     print(f"  {'connections':>11} " + " ".join(f"{name.replace('cron_', ''):>22}" for name in names)

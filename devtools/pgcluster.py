@@ -76,15 +76,31 @@ class PgCluster:
         if not os.path.exists(os.path.join(self.data, "PG_VERSION")):
             self._run(os.path.join(self.bin, "initdb"), "-D", self.data, "-U", "postgres",
                       "--auth=trust", "-E", "UTF8", "--locale=C")
-        options = (f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-                   "-c max_connections=200")
-        log = os.path.join(self.directory, "postgres.log")
-        self._run(os.path.join(self.bin, "pg_ctl"), "-D", self.data, "-o", options, "-l", log,
+        self._run(os.path.join(self.bin, "pg_ctl"), "-D", self.data, "-o", self._options(), "-l", self._log(),
                   "-w", "-t", "60", "start")
         self.started = True
         self.ensure_role()
         return self
+
+    def _options(self) -> str:
+        return (f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 "
+                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+                "-c max_connections=200")
+
+    def _log(self) -> str:
+        return os.path.join(self.directory, "postgres.log")
+
+    def restart(self, mode: str = "fast", timeout: int = 60) -> float:
+        """``pg_ctl restart -m MODE -w``: every session is cut (fast: rolled back, not waited for), then the
+        server accepts connections again; returns the seconds that took. For runs that test what a restart
+        of the database does to the product (benchmarks/two_servers_pg_restart.py)."""
+        started = time.monotonic()
+        # not _run(): the new postmaster would inherit a captured stderr and keep the pipe open for ever
+        subprocess.run(self._cmd(os.path.join(self.bin, "pg_ctl"), "-D", self.data, "-m", mode, "-o",
+                                 self._options(), "-l", self._log(), "-w", "-t", str(timeout), "restart"),
+                       check=True, cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        return time.monotonic() - started
 
     def psql(self, sql: str, db: str = "postgres") -> str:
         result = subprocess.run(

@@ -11,6 +11,7 @@ from datetime import timedelta, timezone
 
 from odoo import _, api, fields, models
 
+from calsync.channel_renewal import channels_need_work, renewal_due
 from calsync.errors import SyncError
 from calsync.events import Channel
 from calsync.microsoft.client import MAX_SUBSCRIPTION
@@ -85,8 +86,7 @@ class CalendarConnection(models.Model):
             self._open_channel(client)
             return
         for row in active:
-            half_life = self._channel_ttl() / 2
-            if row.expires_at and row.expires_at - now > half_life:
+            if not renewal_due(row.expires_at, self._channel_ttl(), now):
                 continue
             if client.renews_in_place:
                 renewed = client.renew(row._as_provider_channel(), self._channel_ttl())
@@ -148,8 +148,26 @@ class CalendarConnection(models.Model):
 
     @api.model
     def _cron_keep_channels_alive(self):
-        """Open missing channels and renew expiring ones, for every connected calendar with a public URL."""
-        self.sudo().search([("state", "in", ("connected", "sandbox_connected"))])._enqueue_keep_channels()
+        """Queue the renewal job only for connected calendars it would act on (``calsync.channel_renewal``).
+
+        A job per connection per hour, due or not, was most of an idle connection's queue traffic
+        (docs/performance.md); one query reads every live channel's expiry instead.
+        """
+        if providers.push_refusal(self.env):
+            return  # the job would open and renew nothing (see _open_channel)
+        self._channels_due()._enqueue_keep_channels()
+
+    @api.model
+    def _channels_due(self):
+        """The connected calendars without a live channel, or with one past half its life."""
+        connections = self.sudo().search([("state", "in", ("connected", "sandbox_connected"))])
+        expiries = {connection.id: [] for connection in connections}
+        for row in self.env["fieldops.calendar.channel"].sudo().search_read(
+                [("connection_id", "in", connections.ids), ("state", "=", "active")],
+                ["connection_id", "expires_at"]):
+            expiries[row["connection_id"][0]].append(row["expires_at"] or None)
+        now = fields.Datetime.now()
+        return connections.filtered(lambda c: channels_need_work(expiries[c.id], c._channel_ttl(), now))
 
     @api.model
     def _cron_purge_inbox(self, days=None):

@@ -17,6 +17,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.exceptions import UserError
 
 from ..adapters.link_store import run_pull, run_push
+from ..tools.db_session import SESSION_LOST_RETRY_SECONDS, session_lost, wait_for_database
 
 _logger = logging.getLogger(__name__)
 
@@ -30,6 +31,10 @@ MAX_ATTEMPTS = 5
 WEBHOOK_PULL_COALESCE_SECONDS = 2
 # a started job younger than this may be polling for the lock (LOCK_WAIT_SECONDS): never taken for dead
 DEAD_JOB_GRACE = timedelta(seconds=LOCK_WAIT_SECONDS + 3)
+# an 'enqueued' job older than this never reached a worker: its runjob request was lost (PostgreSQL
+# restarting as it arrived, in benchmarks/two_servers_pg_restart.py); queue_job's own garbage collector
+# waits 5 minutes, holding a slot of the channel meanwhile
+LOST_DISPATCH_GRACE = timedelta(minutes=1)
 
 
 class CalendarConnection(models.Model):
@@ -232,8 +237,29 @@ class CalendarConnection(models.Model):
 
     @contextmanager
     def _provider_lock(self):
-        """Hold the connection's session advisory lock, or ask queue_job to retry shortly."""
+        """Hold the connection's session advisory lock, or ask queue_job to retry shortly.
+
+        Every provider job runs inside it, so it is also where a job whose database session was cut
+        (PostgreSQL restarted, say) becomes a retry instead of a failure (``tools.db_session``).
+        """
         cr = self.env.cr
+        try:
+            yield from self._hold_provider_lock(cr)
+        except RetryableJobError:
+            raise
+        except Exception as exc:
+            if not session_lost(cr):
+                raise
+            _logger.warning("Calendar connection %s: the database session was lost (%s); the job retries",
+                            self.id, exc)
+            if not wait_for_database(cr.dbname):  # queue_job stores the retry through a new session
+                _logger.warning("Calendar connection %s: the database is still away; the requeue cron will "
+                                "requeue the job", self.id)
+            # a plain message: translating would need the database that is gone
+            raise RetryableJobError(f"Database session lost ({type(exc).__name__}); retrying.",
+                                    seconds=SESSION_LOST_RETRY_SECONDS) from exc
+
+    def _hold_provider_lock(self, cr):
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
         while True:  # most syncs are short: wait a moment before giving the worker back
             cr.execute("SELECT pg_try_advisory_lock(%s)", (self._lock_key(),))
@@ -254,6 +280,8 @@ class CalendarConnection(models.Model):
         try:
             yield
         except BaseException:
+            if session_lost(cr):
+                raise  # the lock went with the session; no statement can run on it any more
             # an aborted transaction (a serialization failure, say) refuses every statement, the unlock
             # included; roll back first so the original error reaches queue_job, which retries it
             cr.rollback()
@@ -397,3 +425,21 @@ class CalendarConnection(models.Model):
                 _logger.warning("requeueing %s dead job(s) of calendar %s: %s", len(jobs), connection.id,
                                 ", ".join(jobs.mapped("method_name")))
                 jobs.requeue()
+        self._requeue_lost_dispatches()
+
+    @api.model
+    def _requeue_lost_dispatches(self):
+        """Requeue our 'enqueued' jobs whose runjob request never started them (``LOST_DISPATCH_GRACE``).
+
+        A runjob that is starting one holds its row (``FOR UPDATE``, queue_job's controller): SKIP LOCKED
+        leaves that one alone, and the rows we take stay locked until our commit, so a late request finds
+        the job pending and leaves it to the runner, which sends it again.
+        """
+        self.env.cr.execute(
+            "SELECT id FROM queue_job WHERE model_name = %s AND state = 'enqueued' AND date_enqueued < %s "
+            "FOR UPDATE SKIP LOCKED", (self._name, fields.Datetime.now() - LOST_DISPATCH_GRACE))
+        lost = self.env["queue.job"].sudo().browse([row[0] for row in self.env.cr.fetchall()])
+        if lost:
+            _logger.warning("requeueing %s job(s) whose dispatch was lost: %s", len(lost),
+                            ", ".join(lost.mapped("uuid")))
+            lost.requeue()

@@ -7,6 +7,7 @@ the middle of a push loses nothing and duplicates nothing.
 """
 
 import signal
+import threading
 import time
 
 from odoo.addons.queue_job.exception import RetryableJobError
@@ -119,6 +120,67 @@ class TestPushCommitsAndLock(RealCommitsCase):
         self.assertEqual(self.run_job(push_uuid), "done")
         time.sleep(5.5)  # the stalled request of the dead worker finishes
         self.assertEqual(len(self.sandbox.google.live_events(account)), 3)
+
+    def test_a_cut_database_session_ends_as_a_retry_and_nothing_is_pushed_twice(self):
+        # PostgreSQL ends the worker's session (a restart, a failover) while the provider is creating the
+        # events: they are created, but the job's next commit finds its session gone. Nothing here is
+        # mocked: the emulator holds the insert, and PostgreSQL terminates the session for real.
+        connection_id, account = self.connect("google", jobs=3)
+        google = self.sandbox.google
+        mark = len(google.requests_log())
+        google.inject_fault("slow", delay=3, path_contains="/events")
+        (push_uuid, _method, _state), = self.jobs(connection_id, method="_job_push")
+        runner = threading.Thread(target=self.run_job, args=(push_uuid,))  # the route answers when the job ends
+        runner.start()
+        self.addCleanup(runner.join, 60)
+        pid = self.wait_for(lambda: self.lock_holder(connection_id), message="the push to hold its lock")
+        self.wait_for(lambda: not google.faults, message="the insert to reach the provider")
+        with self.env_() as env:
+            env.cr.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            self.assertTrue(env.cr.fetchone()[0])
+        runner.join(timeout=60)
+        self.assertEqual(len(self.event_inserts(mark)), 3, "the provider acted before the session was cut")
+        with self.env_() as env:
+            env.cr.execute("SELECT state, retry, result, exc_name FROM queue_job WHERE uuid = %s", (push_uuid,))
+            state, retry, result, exc_name = env.cr.fetchone()
+        self.assertEqual(state, "pending", f"a retry, not a failure ({exc_name})")
+        self.assertEqual(retry, 1)
+        self.assertIn("Database session lost", result)
+        self.assertEqual(self.link_states(connection_id), {"pending_push": 3}, "nothing after the cut was kept")
+        # the next try binds the events the provider made instead of making them again
+        self.assertEqual(self.run_job(push_uuid), "done")
+        self.assertEqual(self.link_states(connection_id), {"in_sync": 3})
+        events = google.live_events(account)
+        self.assertEqual(len(events), 3, "exactly one event per job")
+        self.assertEqual({e["id"] for e in events}, self._event_ids(connection_id))
+
+    def test_a_job_whose_dispatch_was_lost_is_requeued_by_the_cron(self):
+        # The runner marked the job enqueued and sent its runjob request, which failed before the job
+        # started (PostgreSQL restarting as it arrived): nothing will ever run it
+        connection_id, _account = self.connect("google", jobs=1)
+        (push_uuid, _method, _state), = self.jobs(connection_id, method="_job_push")
+        with self.env_() as env:
+            env.cr.execute("UPDATE queue_job SET state = 'enqueued', date_enqueued = now() AT TIME ZONE 'UTC' "
+                           "WHERE uuid = %s", (push_uuid,))
+            env[CONNECTION]._cron_requeue_owed_work()
+        self.assertEqual(self.jobs(connection_id, method="_job_push")[0][2], "enqueued",
+                         "a request sent a moment ago may still be on its way to a worker")
+        with self.env_() as env:
+            env.cr.execute("UPDATE queue_job SET date_enqueued = date_enqueued - interval '2 minutes' "
+                           "WHERE uuid = %s", (push_uuid,))
+            env[CONNECTION]._cron_requeue_owed_work()
+        self.assertEqual(self.jobs(connection_id, method="_job_push"), [(push_uuid, "_job_push", "pending")])
+        self.assertEqual(self.run_job(push_uuid), "done")
+        self.assertEqual(self.link_states(connection_id), {"in_sync": 1})
+
+    def lock_holder(self, connection_id):
+        """The PostgreSQL backend holding the connection's advisory lock (the running job's session)."""
+        with self.env_() as env:
+            key = env[CONNECTION].browse(connection_id)._lock_key()
+            env.cr.execute("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
+                           "AND classid = %s::oid AND objid = %s::oid", (key >> 32, key & 0xFFFFFFFF))
+            row = env.cr.fetchone()
+        return row and row[0]
 
     def requeue_once_old_enough(self, uuid):
         """The requeue cron leaves a job that started a moment ago (it may be polling for the lock), then
