@@ -45,7 +45,7 @@ from devtools import odoo_env, tools  # noqa: E402
 
 WEBHOOK = "/fieldops_calendar_sync/webhook/google"
 LOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+) ")
-RETRIED = "the database session was lost"  # calendar_sync_jobs._provider_lock's warning
+RETRIED = "the database session was lost"  # calendar_connection_sync_jobs._provider_lock's warning
 REQUEUED = re.compile(r"requeueing (\d+) (?:dead )?job\(s\)")  # _requeue_dead_jobs, _requeue_lost_dispatches
 
 

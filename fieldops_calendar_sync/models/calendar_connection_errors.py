@@ -17,7 +17,7 @@ from calsync.errors import Backpressure, SyncError
 from calsync.retry import decide
 
 from ..tools.engine_words import words
-from .calendar_sync_jobs import MAX_ATTEMPTS
+from .calendar_connection_sync_jobs import MAX_ATTEMPTS
 
 
 class CalendarConnection(models.Model):

@@ -16,13 +16,13 @@ from odoo import _, api, fields, models
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.exceptions import UserError
 
+from ..adapters import advisory_lock
 from ..adapters.link_store import run_pull, run_push
 from ..tools.db_session import SESSION_LOST_RETRY_SECONDS, session_lost, wait_for_database
 
 _logger = logging.getLogger(__name__)
 
 CHANNEL = "root.fieldops_calendar"
-LOCK_NAMESPACE = 0x46C5  # "FC": keeps our advisory locks apart from other modules'
 LOCK_BUSY_RETRY_SECONDS = 2
 LOCK_WAIT_SECONDS = 2.0
 MAX_ATTEMPTS = 5
@@ -233,7 +233,7 @@ class CalendarConnection(models.Model):
 
     # -- the lock ----------------------------------------------------------------
     def _lock_key(self):
-        return (LOCK_NAMESPACE << 32) | self.id
+        return advisory_lock.lock_key(self.id)
 
     @contextmanager
     def _provider_lock(self):
@@ -262,8 +262,7 @@ class CalendarConnection(models.Model):
     def _hold_provider_lock(self, cr):
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
         while True:  # most syncs are short: wait a moment before giving the worker back
-            cr.execute("SELECT pg_try_advisory_lock(%s)", (self._lock_key(),))
-            if cr.fetchone()[0]:
+            if advisory_lock.try_lock(cr, self._lock_key()):
                 break
             if time.monotonic() >= deadline:
                 raise RetryableJobError(
@@ -285,31 +284,19 @@ class CalendarConnection(models.Model):
             # an aborted transaction (a serialization failure, say) refuses every statement, the unlock
             # included; roll back first so the original error reaches queue_job, which retries it
             cr.rollback()
-            cr.execute("SELECT pg_advisory_unlock(%s)", (self._lock_key(),))
+            advisory_lock.unlock(cr, self._lock_key())
             raise
-        cr.execute("SELECT pg_advisory_unlock(%s)", (self._lock_key(),))
+        advisory_lock.unlock(cr, self._lock_key())
 
     def _lock_held(self):
         """Some session holds the connection's lock: a sync of it runs now (read, never taken, here)."""
         self.ensure_one()
-        # a bigint advisory key shows in pg_locks as its high half (classid) and low half (objid), objsubid 1
-        key = self._lock_key()
-        self.env.cr.execute(
-            "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
-            "AND classid = %s::oid AND objid = %s::oid "
-            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) LIMIT 1",
-            (key >> 32, key & 0xFFFFFFFF))
-        return bool(self.env.cr.fetchone())
+        return advisory_lock.held_by_anyone(self.env.cr, self._lock_key())
 
     def _lock_is_free(self):
         """True if no session holds the connection's lock (so a 'started' job for it is dead)."""
         self.ensure_one()
-        cr = self.env.cr
-        cr.execute("SELECT pg_try_advisory_lock(%s)", (self._lock_key(),))
-        free = cr.fetchone()[0]
-        if free:
-            cr.execute("SELECT pg_advisory_unlock(%s)", (self._lock_key(),))
-        return free
+        return advisory_lock.is_free(self.env.cr, self._lock_key())
 
     # -- the jobs ----------------------------------------------------------------
     def _job_push(self):
