@@ -235,7 +235,7 @@ class CalendarConnection(models.Model):
 
     def _job_remove_events_and_disconnect(self):
         self.ensure_one()
-        with self._provider_lock(), self._provider_errors():
+        with self._provider_job():
             client = self._make_client()
             links = self.link_ids.filtered(lambda link: link.state != "tombstone" and link.event_id)
             ops = [WriteOp(OpKind.DELETE, identity=link.identity, event_id=link.event_id) for link in links]

@@ -114,7 +114,7 @@ class CalendarConnection(models.Model):
     def _job_repair_channel(self, channel_id, action):
         self.ensure_one()
         row = self.env["fieldops.calendar.channel"].browse(channel_id).exists()
-        with self._provider_lock(), self._provider_errors():
+        with self._provider_job():
             client = self._make_client()
             if action == "reauthorize" and row and client.renews_in_place:
                 renewed = client.renew(row._as_provider_channel(), self._channel_ttl())
@@ -129,7 +129,7 @@ class CalendarConnection(models.Model):
 
     def _job_keep_channels(self):
         self.ensure_one()
-        with self._provider_lock(), self._provider_errors():
+        with self._provider_job():
             self._renew_channels()
         return True
 

@@ -168,7 +168,7 @@ class CalendarConnection(models.Model):
     def _job_restore_deleted_events(self):
         """After a discarded mass deletion: recreate the events that are really gone, then push."""
         self.ensure_one()
-        with self._provider_lock(), self._provider_errors():
+        with self._provider_job():
             client = self._make_client()
             links = self.link_ids.filtered(lambda link: link.state == "in_sync" and link.job_id and link.event_id)
             restored = 0
@@ -234,6 +234,24 @@ class CalendarConnection(models.Model):
     # -- the lock ----------------------------------------------------------------
     def _lock_key(self):
         return advisory_lock.lock_key(self.id)
+
+    @contextmanager
+    def _provider_job(self, run_kind=None):
+        """The one frame of every provider job, and the one place that says when the job commits.
+
+        In order: the connection's lock (one commit, for a fresh snapshot once it is ours), the run's
+        record when ``run_kind`` is given (committed after the job, whatever its outcome), and the
+        handling of engine errors (commits the state users must see before a retry rolls back).
+        Inside, only the engine commits, once per batch, through the link store. Yields the run's
+        figures (a dict the job fills in).
+        """
+        with self._provider_lock():
+            if run_kind is None:
+                with self._provider_errors():
+                    yield {}
+            else:
+                with self._sync_run(run_kind) as run, self._provider_errors():
+                    yield run
 
     @contextmanager
     def _provider_lock(self):
@@ -303,7 +321,7 @@ class CalendarConnection(models.Model):
         self.ensure_one()
         if not self._is_connected():
             return _("Calendar not connected; the changes wait.")
-        with self._provider_lock(), self._sync_run("push") as run, self._provider_errors():
+        with self._provider_job("push") as run:
             run["meter"] = self._quota_meter()
             report = run_push(self, meter=run["meter"])
             run.update(changes=report.created + report.updated + report.deleted, conflicts=report.conflicts,
@@ -316,7 +334,7 @@ class CalendarConnection(models.Model):
         self.ensure_one()
         if not self._is_connected():
             return _("Calendar not connected; the pull waits.")
-        with self._provider_lock(), self._sync_run("full" if full else "pull") as run, self._provider_errors():
+        with self._provider_job("full" if full else "pull") as run:
             run["meter"] = self._quota_meter()
             step = self._progress_kind_of_pull(self, full)
             on_progress = (lambda done: self._report_progress(step, done)) if step else None

@@ -25,7 +25,7 @@ class CalendarConnection(models.Model):
         series = self.env["fieldops.calendar.series"].sudo().search(
             [("connection_id", "=", self.id), ("remote_id", "!=", False)])
         if series:
-            with self._provider_lock(), self._provider_errors():
+            with self._provider_job():
                 client = self._make_client()
                 for one in series:
                     client.delete(one.remote_id)
