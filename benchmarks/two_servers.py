@@ -28,7 +28,6 @@ import os
 import shutil
 import signal
 import sys
-import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -36,9 +35,7 @@ sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 
 from two_servers_check import Checks  # noqa: E402
 from two_servers_report import Report  # noqa: E402
-from two_servers_scenario import Scenario, say  # noqa: E402
-
-from devtools import odoo_env, tools  # noqa: E402
+from two_servers_scenario import Scenario, cluster_arguments, prepared_home, say  # noqa: E402
 
 
 class Run(Scenario, Checks, Report):
@@ -47,33 +44,12 @@ class Run(Scenario, Checks, Report):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--jobs", type=int, default=1000)
-    parser.add_argument("--connections", type=int, default=4)
-    parser.add_argument("--edits", type=int, default=5, help="calendar-side edits per connection")
-    parser.add_argument("--workers", type=int, default=4, help="HTTP worker processes per Odoo server (prefork)")
-    parser.add_argument("--capacity", type=int, default=4, help="queue_job channel capacity (jobs at once)")
+    cluster_arguments(parser)
     parser.add_argument("--down", type=float, default=5, help="seconds server A stays dead")
-    parser.add_argument("--cron-every", type=float, default=5, help="seconds between runs of the requeue cron")
-    parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--measure-jobs", type=int, default=100,
                         help="jobs per connection created afterwards over XML-RPC, to time pushes in a steady state")
-    parser.add_argument("--webhook-rate", default="1000r/s",
-                        help="nginx limit_req rate per address on the webhook paths (the admin guide's: 20r/s)")
-    parser.add_argument("--webhook-burst", type=int, default=2000, help="its burst (the admin guide's: 100)")
-    parser.add_argument("--webhook-conns", type=int, default=200,
-                        help="nginx limit_conn per address on the webhook paths (the admin guide's: 20)")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs)")
     args = parser.parse_args(argv)
-    odoo, why = odoo_env.find_odoo()
-    if odoo is None:
-        sys.exit(f"this benchmark needs Odoo 18: {why}")
-    try:  # before anything is started, not after the database is built
-        tools.nginx()
-    except tools.ToolMissing as missing:
-        sys.exit(str(missing))
-    odoo_env.run_under_odoo_python(odoo, __file__, argv or sys.argv[1:])
-    home = tempfile.mkdtemp(prefix="fieldops-two-")
-    os.chmod(home, 0o755)  # noqa: S103 (PostgreSQL and nginx's worker run as other users)
+    odoo, home = prepared_home(__file__, argv, "fieldops-two-")
     run = Run(args, odoo, home)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a terminated run still stops what it started
     try:

@@ -10,6 +10,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import xmlrpc.client
 
@@ -102,6 +103,39 @@ http {{
     }}
 }}
 """
+
+
+def cluster_arguments(parser):
+    """The options every two-server run takes: its size, its servers, the proxy's webhook limits."""
+    parser.add_argument("--jobs", type=int, default=1000)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--edits", type=int, default=5, help="calendar-side edits per connection")
+    parser.add_argument("--workers", type=int, default=4, help="HTTP worker processes per Odoo server (prefork)")
+    parser.add_argument("--capacity", type=int, default=4, help="queue_job channel capacity (jobs at once)")
+    parser.add_argument("--cron-every", type=float, default=5, help="seconds between runs of the requeue cron")
+    parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument("--webhook-rate", default="1000r/s",
+                        help="nginx limit_req rate per address on the webhook paths (the admin guide's: 20r/s)")
+    parser.add_argument("--webhook-burst", type=int, default=2000, help="its burst (the admin guide's: 100)")
+    parser.add_argument("--webhook-conns", type=int, default=200,
+                        help="nginx limit_conn per address on the webhook paths (the admin guide's: 20)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs)")
+
+
+def prepared_home(script, argv, prefix):
+    """``(odoo, home)``: Odoo 18 and nginx found (else exit, before anything starts), ``script`` running under
+    Odoo's Python, and a temporary home the cluster's other users (PostgreSQL, nginx's worker) can enter."""
+    odoo, why = odoo_env.find_odoo()
+    if odoo is None:
+        sys.exit(f"this benchmark needs Odoo 18: {why}")
+    try:
+        tools.nginx()
+    except tools.ToolMissing as missing:
+        sys.exit(str(missing))
+    odoo_env.run_under_odoo_python(odoo, script, argv or sys.argv[1:])
+    home = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(home, 0o755)  # noqa: S103 (PostgreSQL and nginx's worker run as other users)
+    return odoo, home
 
 
 def say(msg):
