@@ -14,53 +14,20 @@ from hypothesis import strategies as st
 
 from calsync import sync
 from calsync.guard import MassDeletionHeld
-from tests.engine_fixtures import World, make_job
+from tests import world_steps as worlds
+from tests.world_steps import steps
 
 JOBS = 4
-STEP = st.tuples(st.sampled_from(["job_notes", "job_move", "job_start_only", "cal_notes", "cal_move",
-                                  "cal_delete", "job_cancel", "new_job"]), st.integers(1, JOBS))
+STEP = steps(JOBS)
 SETTINGS = settings(max_examples=150, deadline=None, derandomize=True)
 
 
 def world_in(direction: str):
-    """``JOBS`` jobs pushed and in sync on a two-way connection, which then switches to ``direction``."""
-    world = World()
-    store, provider = world.stores["google"], world.providers["google"]
-    for key in range(1, JOBS + 1):
-        world.add_job(key, make_job(key))
-    sync.push(provider, store)
-    sync.pull(provider, store)
-    store.sync_direction = direction
-    return world
+    return worlds.world_in(direction, JOBS)
 
 
-def play(world, steps) -> None:
-    """Both sides change things, nothing synced in between."""
-    store, calendar = world.stores["google"], world.calendars["google"]
-    next_key = JOBS + 1
-    for n, (kind, key) in enumerate(steps):
-        job = world.job(key)
-        link = next((link for link in store.all_links() if link.job_key == key and link.live), None)
-        event = calendar.find(link.event_id) if link and link.event_id else None
-        if kind == "job_notes" and not job.cancelled:
-            world.edit_job(key, notes=f"job text {n}")
-        elif kind == "job_move" and not job.cancelled:
-            world.edit_job(key, start=job.start + timedelta(hours=1), end=job.end + timedelta(hours=1))
-        elif kind == "job_start_only" and not job.cancelled:
-            world.edit_job(key, start=job.start - timedelta(hours=1))
-        elif kind == "job_cancel":
-            world.edit_job(key, cancelled=True)
-        elif kind == "new_job":
-            world.add_job(next_key, make_job(next_key))
-            next_key += 1
-        elif event is not None and not event.deleted:
-            if kind == "cal_notes":
-                calendar.person_edit(event.id, description=f"calendar text {n}")
-            elif kind == "cal_move":
-                calendar.person_edit(event.id, start=event.data.start + timedelta(hours=2),
-                                     end=event.data.end + timedelta(hours=2))
-            elif kind == "cal_delete":
-                calendar.person_delete(event.id)
+def play(world, changes) -> None:
+    worlds.play(world, changes, JOBS)
 
 
 def run_sync(world) -> None:

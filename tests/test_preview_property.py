@@ -2,7 +2,6 @@
 preview said, job by job (jobs changed or cancelled, conflicts and deletion reviews opened, the hold)."""
 
 import copy
-from datetime import timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -10,11 +9,10 @@ from hypothesis import strategies as st
 from calsync import sync
 from calsync.guard import MassDeletionGuard, MassDeletionHeld
 from calsync.preview import preview
-from tests.engine_fixtures import World, make_job
+from tests import world_steps
 
 JOBS = 6
-step = st.tuples(st.sampled_from(["job_notes", "job_move", "cal_notes", "cal_move", "cal_delete", "job_cancel",
-                                  "new_job"]), st.integers(1, JOBS))
+step = world_steps.steps(JOBS)
 
 
 def _effects(world, before_jobs, before_links):
@@ -44,35 +42,9 @@ def test_the_sync_does_what_the_preview_said(steps, allow_cancel, direction):
 
 
 def check_preview_then_pull(steps, allow_cancel, direction):
-    world = World()
-    store, provider, calendar = world.stores["google"], world.providers["google"], world.calendars["google"]
-    for key in range(1, JOBS + 1):
-        world.add_job(key, make_job(key))
-    sync.push(provider, store)
-    sync.pull(provider, store)
-    store.sync_direction = direction
-    next_key = JOBS + 1
-    for kind, key in steps:
-        job, link = world.job(key), world.link_of(key) if any(
-            link.job_key == key and link.live for link in store.all_links()) else None
-        event = calendar.find(link.event_id) if link and link.event_id else None
-        if kind == "job_notes" and not job.cancelled:
-            world.edit_job(key, notes=f"job {len(steps)}")
-        elif kind == "job_move" and not job.cancelled:
-            world.edit_job(key, start=job.start + timedelta(hours=1), end=job.end + timedelta(hours=1))
-        elif kind == "job_cancel":
-            world.edit_job(key, cancelled=True)
-        elif kind == "new_job":
-            world.add_job(next_key, make_job(next_key))
-            next_key += 1
-        elif event is not None and not event.deleted:
-            if kind == "cal_notes":
-                calendar.person_edit(event.id, description="calendar text")
-            elif kind == "cal_move":
-                calendar.person_edit(event.id, start=event.data.start + timedelta(hours=2),
-                                     end=event.data.end + timedelta(hours=2))
-            elif kind == "cal_delete":
-                calendar.person_delete(event.id)
+    world = world_steps.world_in(direction, JOBS)
+    store, provider = world.stores["google"], world.providers["google"]
+    world_steps.play(world, steps, JOBS)
     guard = MassDeletionGuard()
     rows = preview(provider, store, allow_calendar_cancel=allow_cancel, guard=guard)
     predicted = {(r.job_key, r.side, r.action) for r in rows if r.side == "pull" and r.action != "restore"}
