@@ -2,8 +2,9 @@
 preview said, job by job (jobs changed or cancelled, conflicts and deletion reviews opened, the hold)."""
 
 import copy
+from datetime import timedelta
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from calsync import sync
@@ -59,3 +60,33 @@ def check_preview_then_pull(steps, allow_cancel, direction):
         return
     seen = _effects(world, before_jobs, before_links)
     assert {p for p in predicted if p[2] in ("apply", "cancel", "review", "conflict")} == seen
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(step, max_size=6), st.integers(1, JOBS), st.sampled_from(["cal_notes", "cal_move"]),
+       st.booleans(), st.sampled_from(["two_way", "push_only"]))
+def test_a_412_replan_does_what_the_preview_of_the_world_it_met_said(steps, key, change, allow_cancel, direction):
+    """A job's change is owed, and a person changes its event before the push: the push meets a 412 and
+    re-plans by the pull's rule, so what it does to that job is what a preview of that world said."""
+    world = world_steps.world_in(direction, JOBS)
+    store, provider, calendar = world.stores["google"], world.providers["google"], world.calendars["google"]
+    world_steps.play(world, steps, JOBS)
+    job = world.job(key)
+    link = next((link for link in store.all_links() if link.job_key == key and link.live and link.event_id), None)
+    event = calendar.find(link.event_id) if link else None
+    assume(link is not None and event is not None and not event.deleted and not job.cancelled)
+    world.edit_job(key, notes="Owed: bring the gauge")
+    if change == "cal_notes":
+        calendar.person_edit(event.id, description="A person's calendar text")
+    else:
+        calendar.person_edit(event.id, start=event.data.start + timedelta(hours=3),
+                             end=event.data.end + timedelta(hours=3))
+    rows = preview(provider, store, allow_calendar_cancel=allow_cancel, guard=MassDeletionGuard())
+    assume(not any(r.action == "hold" for r in rows))
+    predicted = {(r.job_key, r.side, r.action) for r in rows
+                 if r.job_key == key and r.side == "pull" and r.action in ("apply", "cancel", "review", "conflict")}
+    before_jobs = dict(world.db.data.jobs)
+    before_links = {link.key: copy.copy(link) for link in store.all_links()}
+    report = sync.push(provider, store, allow_calendar_cancel=allow_cancel)
+    assert report.replanned >= 1, report
+    assert {e for e in _effects(world, before_jobs, before_links) if e[0] == key} == predicted
