@@ -13,12 +13,16 @@ from . import fsm_order_sync
 from . import res_config_settings
 from . import oauth_session
 from . import calendar_quota
+from . import calendar_connection_quota
 from . import calendar_sync_history
 from . import calendar_sync_run
+from . import calendar_connection_runs
 from . import calendar_connection_health
 from . import ir_http
 from . import calendar_webhook_rejection
+from . import calendar_connection_rejections
 from . import calendar_readiness
 from . import calendar_connection_readiness
 from . import calendar_sync_progress
+from . import calendar_connection_progress
 from . import calendar_connection_identity

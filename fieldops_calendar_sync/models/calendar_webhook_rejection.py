@@ -10,9 +10,10 @@ not with the number of forged requests. Retention: see ``calendar_retention``.
 
 import logging
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from odoo import api, fields, models, sql_db
+from odoo.http import request
 from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED, TRANSACTION_STATUS_IDLE
 
 from calsync.rejections import OTHER_SOURCE, TOP_SOURCES, RejectionTally
@@ -45,8 +46,6 @@ def tally_for(dbname):
 
 def count_rejection(provider, reason, sample="", company=None, connection=None, count=1):
     """Count a rejected request of the current HTTP request's client, in this process's tally."""
-    from odoo.http import request
-
     tally_for(request.db).add(provider, reason, request.httprequest.remote_addr, company=company,
                               connection=connection, sample=sample, count=count)
 
@@ -138,25 +137,3 @@ class CalendarWebhookRejection(models.Model):
     def _cron_prune(self):
         """Keep two weeks of per-minute counts (``calendar_retention``): bounded whatever the traffic."""
         return prune(self.env, "rejections")
-
-
-class CalendarConnection(models.Model):
-    # pylint: disable-next=consider-merging-classes-inherited; one file per concern keeps each under 400 lines
-    _inherit = "fieldops.calendar.connection"
-
-    webhook_rejected_24h = fields.Integer(
-        compute="_compute_webhook_rejected_24h", string="Rejected webhooks (24 h)",
-        help="Requests to the webhook URLs that named this connection's push channels and were refused in the "
-             "last 24 hours (wrong token, expired channel...): the aggregate behind Rejected Webhooks.")
-
-    def _webhook_rejections(self, hours=24):
-        """{reason: count} of the rejected requests that named this connection's channels in the last hours."""
-        self.ensure_one()
-        since = fields.Datetime.now() - timedelta(hours=hours)
-        groups = self.env["fieldops.calendar.webhook.rejection"].sudo()._read_group(
-            [("connection_id", "=", self.id), ("bucket", ">=", since)], ["reason"], ["count:sum"])
-        return {reason: count for reason, count in groups}
-
-    def _compute_webhook_rejected_24h(self):
-        for connection in self:
-            connection.webhook_rejected_24h = sum(connection._webhook_rejections().values()) if connection.id else 0
