@@ -24,3 +24,4 @@ from . import calendar_sync_progress
 from . import calendar_connection_identity
 from . import calendar_busy
 from . import calendar_connection_busy
+from . import fsm_order_availability
