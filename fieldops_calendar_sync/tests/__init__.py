@@ -27,3 +27,4 @@ from . import test_reviewer
 from . import test_notes_merge
 from . import test_translations
 from . import test_provider_errors
+from . import test_availability
