@@ -4,6 +4,7 @@ disconnect, per company, and the dispatcher's warning before double-booking a cr
 from datetime import datetime, time, timedelta, timezone
 from urllib.parse import parse_qsl, urlsplit
 
+from odoo.modules.neutralize import neutralize_database
 from odoo.tests import Form, new_test_user, tagged
 
 from calsync.google import oauth as google_oauth
@@ -183,3 +184,12 @@ class TestAvailabilityTenancy(TwoCompaniesCase):
         self.assertEqual(seen_by_a.company_id, self.company_a)
         self.assertFalse(self.env["fieldops.calendar.busy"].with_user(self.dispatcher_a).has_access("create"),
                          "busy times come from the calendar only")
+
+    def test_a_neutralized_copy_keeps_no_busy_times(self):
+        self.env["fieldops.calendar.busy"].sudo().create({
+            "connection_id": self.setup_a["connection"].id, "start": "2026-12-20 09:00:00",
+            "end": "2026-12-20 10:00:00", "status": "oof"})
+        self.env.flush_all()
+        neutralize_database(self.env.cr)
+        self.env.invalidate_all()
+        self.assertFalse(self.env["fieldops.calendar.busy"].sudo().search([]))
