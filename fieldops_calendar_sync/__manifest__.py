@@ -23,6 +23,7 @@
         "data/queue_job_data.xml",
         "data/ir_cron.xml",
         "data/readiness_cron.xml",
+        "data/busy_cron.xml",
         "views/calendar_connection_views.xml",
         "views/calendar_link_views.xml",
         "views/calendar_notification_views.xml",

@@ -13,3 +13,5 @@ DELETE FROM fieldops_calendar_oauth_session;
 UPDATE ir_config_parameter
    SET value = ''
  WHERE key IN ('fieldops_calendar_sync.google_client_secret', 'fieldops_calendar_sync.microsoft_client_secret');
+-- busy times are read from the calendars just disconnected: a copy keeps none of them
+DELETE FROM fieldops_calendar_busy;

@@ -26,3 +26,6 @@ from . import calendar_connection_readiness
 from . import calendar_sync_progress
 from . import calendar_connection_progress
 from . import calendar_connection_identity
+from . import calendar_busy
+from . import calendar_connection_busy
+from . import fsm_order_availability

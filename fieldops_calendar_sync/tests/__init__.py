@@ -28,3 +28,4 @@ from . import test_notes_merge
 from . import test_translations
 from . import test_provider_errors
 from . import test_channel_renewal_cron
+from . import test_availability

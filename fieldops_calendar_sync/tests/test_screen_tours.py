@@ -1,7 +1,7 @@
 """Tours of the screens people act on: the health board, the job form's calendar hint, and the review
 wizard's bulk choice and highlights. Each ends with checks of what the clicks really changed."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta, timezone
 
 from odoo import fields
 from odoo.tests import tagged
@@ -175,3 +175,22 @@ class TestConflictBulkTour(DemoOutlookMixin, SandboxCase):
         new_notes = job.message_ids[: len(job.message_ids) - notes_before]
         settled = new_notes.filtered(lambda m: "Dana Dispatcher" in (m.body or ""))
         self.assertEqual(len(settled), 1, new_notes.mapped("body"))
+
+
+@tagged("post_install", "-at_install")
+class TestBusyWarningTour(SandboxCase):
+    account_prefix = "busytour"
+
+    def test_the_dispatcher_sees_the_busy_warning_and_can_still_save(self):
+        person = self.env["fsm.person"].create({"name": "Sam Busytour"})
+        self.connection.person_ids = [(6, 0, person.ids)]
+        start = datetime.combine(datetime.now(timezone.utc).date() + timedelta(days=2), time(13))
+        self.emulator.person_create(self.account, {"title": "Private", "start": start.replace(tzinfo=timezone.utc),
+                                                   "end": (start + timedelta(hours=1)).replace(tzinfo=timezone.utc)})
+        self.connection._refresh_busy_times()
+        job = self.env["fsm.order"].create({
+            "location_id": self.env.ref("fieldservice.location_1").id, "scheduled_date_start": start,
+            "scheduled_date_end": start + timedelta(hours=2)})
+        self.start_tour(f"/odoo/action-fieldservice.action_fsm_operation_order/{job.id}", "fieldops_busy_warning",
+                        login="dispatcher")
+        self.assertEqual(job.person_id, person, "saved despite the warning")

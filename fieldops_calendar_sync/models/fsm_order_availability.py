@@ -1,0 +1,54 @@
+"""A warning before double-booking a crew (issue #26): the job's time against its calendars' busy times.
+
+Only a warning: the dispatcher may know better (a private appointment that can move, a
+calendar not up to date), so saving is never refused. Busy times are those stored per
+connection (``fieldops.calendar.busy``); a connection counts when it carries the job.
+"""
+
+from odoo import _, api, models
+from odoo.tools import format_datetime
+
+# enough to say what is wrong without a wall of text
+MAX_LISTED = 3
+
+
+class FsmOrder(models.Model):
+    # pylint: disable-next=consider-merging-classes-inherited; one file per concern keeps each under 400 lines
+    _inherit = "fsm.order"
+
+    def _fieldops_busy_overlaps(self):
+        """The busy blocks overlapping this job's interval, of the calendars that carry it."""
+        self.ensure_one()
+        start, end = self.scheduled_date_start, self.scheduled_date_end
+        if not (start and end) or end <= start:
+            return self.env["fieldops.calendar.busy"]
+        company = self.company_id or self.env.company
+        blocks = self.env["fieldops.calendar.busy"].sudo().search([
+            ("company_id", "=", company.id), ("start", "<", end), ("end", ">", start)])
+        carrying = blocks.connection_id.filtered(lambda connection: connection._carries(self))
+        return blocks.filtered(lambda block: block.connection_id in carrying)
+
+    def _fieldops_busy_who(self, block):
+        if block.person_id:
+            return block.person_id.name
+        if self.person_id and self.person_id in block.connection_id.person_ids:
+            return self.person_id.name
+        return block.connection_id.name
+
+    @api.onchange("scheduled_date_start", "scheduled_date_end", "person_id", "team_id")
+    def _onchange_fieldops_busy_warning(self):
+        blocks = self._fieldops_busy_overlaps()
+        if not blocks:
+            return None
+        statuses = dict(blocks._fields["status"]._description_selection(self.env))
+        lines = [
+            _("%(who)s is %(status)s from %(start)s to %(end)s (calendar %(calendar)s).",
+              who=self._fieldops_busy_who(block), status=statuses[block.status].lower(),
+              start=format_datetime(self.env, block.start), end=format_datetime(self.env, block.end),
+              calendar=block.connection_id.name)
+            for block in blocks[:MAX_LISTED]
+        ]
+        if len(blocks) > MAX_LISTED:
+            lines.append(_("And %(count)s more busy times.", count=len(blocks) - MAX_LISTED))
+        lines.append(_("You can still save the job."))
+        return {"warning": {"title": _("The crew is busy then"), "message": "\n".join(lines)}}
