@@ -95,19 +95,15 @@ class Run(Scenario, Checks, Report):
         deadline = time.monotonic() + self.args.timeout
         last_cron, resumed, in_sync_at_restart = 0.0, None, self.in_sync_total()
         while time.monotonic() < deadline:
-            jobs = self.job_rows()
-            active = [j for j in jobs if j["state"] in ("pending", "enqueued", "started")]
-            owed = sum(s.get("pending_push", 0) for s in self.link_states().values())
+            active, owed, edits_due = self.outstanding()
             if resumed is None and self.in_sync_total() > in_sync_at_restart:
                 resumed = time.time()
-            if not active and not owed and not self.edits_missing():
+            if not active and not owed and not edits_due:
                 return {"settled": time.time(), "resumed": resumed}
             if time.monotonic() - last_cron > self.args.cron_every:
                 self.cron_through_nginx()
                 last_cron = time.monotonic()
-                shown = ", ".join(f"{j['uuid'][:8]} {j['method']} {j['state']}" for j in active[:4])
-                self.note(f"requeue cron run: {len(active)} jobs active ({shown}), {owed} links owed, "
-                          f"{len(self.edits_missing())} edits not pulled yet")
+                self.note_cron_run(active, owed, edits_due)
             time.sleep(0.5)
         self.note(f"not settled after {self.args.timeout:.0f} s")
         return {"settled": None, "resumed": resumed}

@@ -313,6 +313,17 @@ class Scenario:
                 time.sleep(2)
         return None
 
+    def outstanding(self):
+        """``(jobs still active, links owed, edits not pulled yet)``: all empty once the run has settled."""
+        active = [j for j in self.job_rows() if j["state"] in ("pending", "enqueued", "started")]
+        owed = sum(s.get("pending_push", 0) for s in self.link_states().values())
+        return active, owed, self.edits_missing()
+
+    def note_cron_run(self, active, owed, edits_due):
+        shown = ", ".join(f"{j['uuid'][:8]} {j['method']} {j['state']}" for j in active[:4])
+        self.note(f"requeue cron run: {len(active)} jobs active ({shown}), {owed} links owed, "
+                  f"{len(edits_due)} edits not pulled yet")
+
     def trigger_requeue_cron(self):
         """Run the addon's requeue cron now, through nginx, as its schedule (every 5 minutes) would."""
         cron = self.rpc("ir.model.data", "check_object_reference", "fieldops_calendar_sync",
@@ -440,19 +451,13 @@ class Scenario:
             self.wait_health(("A",))
         last_cron = 0
         while time.monotonic() < deadline:
-            jobs = self.job_rows()
-            states = self.link_states()
-            active = [j for j in jobs if j["state"] in ("pending", "enqueued", "started")]
-            owed = sum(s.get("pending_push", 0) for s in states.values())
-            edits_due = self.edits_missing()
+            active, owed, edits_due = self.outstanding()
             if not active and not owed and not edits_due:
                 break
             if time.monotonic() - last_cron > self.args.cron_every:
                 self.trigger_requeue_cron()
                 last_cron = time.monotonic()
-                shown = ", ".join(f"{j['uuid'][:8]} {j['method']} {j['state']}" for j in active[:4])
-                self.note(f"requeue cron run: {len(active)} jobs active ({shown}), {owed} links owed, "
-                          f"{len(edits_due)} edits not pulled yet")
+                self.note_cron_run(active, owed, edits_due)
             time.sleep(0.5)
         self.t_end = time.time()
         self.note(f"run finished in {self.t_end - self.t0:.1f} s")
