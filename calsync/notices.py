@@ -60,9 +60,4 @@ def _english(name, value):
     return value
 
 
-def text(message) -> str:
-    """A notice's English, or a message that is already text."""
-    return str(message) if message is not None else ""
-
-
-__all__ = ["ENGLISH", "Notice", "text"]
+__all__ = ["ENGLISH", "Notice"]

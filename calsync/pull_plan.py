@@ -81,8 +81,13 @@ def series_gaps(provider, store, listings, listed_ids):
                 continue
             remote = provider.get(link.event_id)
             if remote is None or remote.deleted:
-                gone.append(RemoteEvent(id=link.event_id, version="", deleted=True, identity=link.identity))
+                gone.append(gone_event(link))
     return gone
+
+
+def gone_event(link) -> RemoteEvent:
+    """The link's event as deleted: what a listing or a read by id says of an event that is no longer there."""
+    return RemoteEvent(id=link.event_id, version="", deleted=True, identity=link.identity)
 
 
 def vanished(provider, store, listed_ids):
@@ -91,8 +96,7 @@ def vanished(provider, store, listed_ids):
     for link in store.links():
         if link.event_id and link.event_id not in listed_ids:
             remote = provider.get(link.event_id)
-            gone.append(remote if remote is not None else
-                        RemoteEvent(id=link.event_id, version="", deleted=True, identity=link.identity))
+            gone.append(remote if remote is not None else gone_event(link))
     return gone
 
 
@@ -180,9 +184,8 @@ def plan_after_precondition(store: LinkStore, link: LinkRecord, remote: RemoteEv
     The re-plan is the pull's own rule for one change, so direction, field ownership and whether a
     calendar deletion cancels the job apply to it exactly as they do to a pull.
     """
-    if remote is None:
-        remote = RemoteEvent(id=link.event_id, version="", deleted=True, identity=link.identity)
-    return plan_one(store, link, remote, cancel_allowed(store, allow_calendar_cancel))
+    return plan_one(store, link, remote if remote is not None else gone_event(link),
+                    cancel_allowed(store, allow_calendar_cancel))
 
 
 def plan_pull(store: LinkStore, changes: ChangeSet, events, *, allow_calendar_cancel: bool = False,

@@ -31,7 +31,7 @@ from .guard import MassDeletionGuard, MassDeletionHeld
 from .history import FROM_CALENDAR, TO_CALENDAR, HistoryEntry, diff
 from .mapping import PUSH_ONLY_FIELDS, SYNCED_FIELDS, complete, describe, event_values, from_base, to_base
 from .notices import Notice
-from .planner import PushPlan, agreed_values, plan_merge, plan_push
+from .planner import PushPlan, agreed_values, plan_push
 from .provider import CalendarProvider
 from .pull_plan import PullPlan, plan_pull, read_changes
 from .store import Conflict, LinkRecord, LinkStore
@@ -146,7 +146,7 @@ def item_error_message(label: str, problem) -> Notice:
     return Notice.of("item_failed", label=label, problem=problem)
 
 
-def _item_failed(store, link, problem: str, action: str, report) -> None:
+def _item_failed(store, link, problem: Notice, action: str, report) -> None:
     """One job or event that cannot be synced: its own link goes to ``error``; nothing else stops."""
     message = item_error_message(store.job_label(link), problem)
     link.state = "error"
@@ -289,7 +289,7 @@ def _execute_one(store, link, action, report):
         _item_failed(store, link, action.reason, "pull", None)
         report.invalid += 1
     elif kind == pull_plan.MERGE:
-        outcome = _apply_merge(store, link, store.job_values(link), remote, event_values(remote))
+        outcome = _apply_merge(store, link, store.job_values(link), remote, action.merge)
         if outcome == "conflict":
             report.conflicts += 1
         elif outcome == "applied":
@@ -347,16 +347,15 @@ def _with_sent(sent, values: dict) -> list[dict]:
     return [*earlier, values][-MAX_UNCONFIRMED_SENDS:]
 
 
-def _apply_merge(store, link, job, remote, values) -> str:
+def _apply_merge(store, link, job, remote, plan) -> str:
+    """Carry out the merge ``plan_one`` planned for this change (``plan``, never one with an error: that is
+    an INVALID action), on the link itself."""
+    values = event_values(remote)
     # a field the calendar did not send is unchanged there (absent is not empty)
     values = complete(values, from_base(link.base)) or values
     pull_plan.adopt_landed_write(link, values)
-    plan = plan_merge(link, job, values, store.field_owners(), store.direction())
     link.version = remote.version
     link.series_id = remote.series_id or link.series_id
-    if plan.error:
-        _item_failed(store, link, Notice.of("change_not_applied", problem=plan.error), "pull", None)
-        return "error"
     _note_notes_merge(store, link, job, remote, plan)
     if plan.pushonly_edits:
         store.note_pushonly_edit(link, list(plan.pushonly_edits), Notice.of("job_owned_restored", changes=tuple(
