@@ -164,8 +164,6 @@ class CalendarConflict(models.Model):
         """A job edited to the calendar's value leaves nothing to review: settle it, naming no reviewer."""
         for conflict in self.filtered(lambda c: c.state == "open" and c.kind == "fields"):
             link = conflict.link_id.sudo()
-            if not link.held_json or not link.job_id:
-                continue
             store = OdooLinkStore(link.connection_id)
             if not settle_if_sides_agree(store, store._record(link), message=_(
                     "The job now holds the calendar's values: the conflict settled itself.")):
@@ -208,7 +206,6 @@ class CalendarConflictLine(models.Model):
 
 def _merge_vals(result):
     """Conflict line values of a ``calsync.notes_merge.NotesMerge`` (none: the field has no line merge)."""
-
     if result is None:
         return {"merged_value": False, "merged_segments": False}
     return {"merged_value": normalise_notes(result.text),
