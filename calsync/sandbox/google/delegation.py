@@ -38,7 +38,8 @@ from cryptography.hazmat.primitives.asymmetric import padding
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 MAX_LIFETIME = 3600
-CLOCK_SKEW = 300  # seconds of clock difference tolerated on iat and exp
+# seconds of clock difference tolerated on iat and exp: the sandbox's allowance, the page names none
+CLOCK_SKEW = 300
 BAD_SIGNATURE = "Invalid JWT Signature."
 BAD_TIMES = ("Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check "
              "your iat and exp values in the JWT claim.")
@@ -112,6 +113,7 @@ class DelegationMixin:
             return _refusal("invalid_grant", BAD_SIGNATURE)
         account = accounts.get(claims.get("iss"))
         if account is None:
+            # not in the page's error table: the wording Google's token endpoint is reported to give
             return _refusal("invalid_grant", "Invalid grant: account not found")
         try:
             account["key"].verify(signature, f"{head64}.{claims64}".encode(), padding.PKCS1v15(), hashes.SHA256())
