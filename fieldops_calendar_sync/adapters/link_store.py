@@ -9,7 +9,6 @@ one batch, and the base and cursor move in the same commit as what they cover.
 import json
 import logging
 from dataclasses import replace
-from datetime import timezone
 
 import pytz
 from odoo import _, fields
@@ -19,16 +18,9 @@ from calsync.guard import MassDeletionGuard
 from calsync.store import LinkRecord, LinkStore
 
 from ..tools.engine_words import words
+from ..tools.odoo_time import aware, naive
 
 _logger = logging.getLogger(__name__)
-
-
-def _aware(dt):
-    return dt.replace(tzinfo=timezone.utc) if dt else None
-
-
-def _naive(dt):
-    return dt.astimezone(timezone.utc).replace(tzinfo=None) if dt else False
 
 
 def job_values(job, connection):
@@ -41,8 +33,8 @@ def job_values(job, connection):
     if tz not in pytz.all_timezones_set:
         tz = "UTC"
     return mapping.JobValues(
-        start=_aware(job.scheduled_date_start),
-        end=_aware(job.scheduled_date_end),
+        start=aware(job.scheduled_date_start),
+        end=aware(job.scheduled_date_end),
         notes=mapping.normalise_notes(job.description or ""),
         title=job._fieldops_calendar_title(connection),
         location=address or (location.name or ""),
@@ -58,8 +50,8 @@ def job_values_as_text(link):
         return {}
     values = job_values(link.job_id, link.connection_id)
     return {
-        "start": fields.Datetime.to_string(_naive(values.start)) if values.start else "",
-        "end": fields.Datetime.to_string(_naive(values.end)) if values.end else "",
+        "start": fields.Datetime.to_string(naive(values.start)) if values.start else "",
+        "end": fields.Datetime.to_string(naive(values.end)) if values.end else "",
         "notes": values.notes,
     }
 
@@ -180,9 +172,9 @@ class OdooLinkStore(LinkStore):
             return
         vals = {}
         if "start" in changes or "end" in changes:
-            start = changes.get("start", _aware(job.scheduled_date_start))
-            end = changes.get("end", _aware(job.scheduled_date_end))
-            vals.update(scheduled_date_start=_naive(start), scheduled_date_end=_naive(end))
+            start = changes.get("start", aware(job.scheduled_date_start))
+            end = changes.get("end", aware(job.scheduled_date_end))
+            vals.update(scheduled_date_start=naive(start), scheduled_date_end=naive(end))
         if "notes" in changes:
             vals["description"] = mapping.notes_to_html(changes["notes"])
         if changes.get("cancelled"):

@@ -17,18 +17,12 @@ from calsync.availability import DEFAULT_WINDOW, default_window
 from calsync.errors import ProviderError, SyncError
 from calsync.mapping import from_base
 
+from ..tools.odoo_time import aware, naive
+
 _logger = logging.getLogger(__name__)
 
 WINDOW_PARAM = "fieldops_calendar_sync.busy_window_days"
 REFRESHED_STATES = ("connected", "sandbox_connected", "review")
-
-
-def _naive_utc(moment):
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
-
-
-def _aware(moment):
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
 
 
 class CalendarConnection(models.Model):
@@ -64,7 +58,7 @@ class CalendarConnection(models.Model):
             if not (start and end) and link.job_id.scheduled_date_start and link.job_id.scheduled_date_end:
                 start, end = link.job_id.scheduled_date_start, link.job_id.scheduled_date_end
             if start and end:
-                own.append((_aware(start), _aware(end)))
+                own.append((aware(start), aware(end)))
         return own
 
     def _refresh_busy_times(self):
@@ -89,8 +83,8 @@ class CalendarConnection(models.Model):
         person = self.person_ids if len(self.person_ids) == 1 else self.env["fsm.person"]
         Busy = self.env["fieldops.calendar.busy"].sudo()
         Busy.search([("connection_id", "=", self.id)]).unlink()
-        Busy.create([{"connection_id": self.id, "person_id": person.id, "start": _naive_utc(block.start),
-                      "end": _naive_utc(block.end), "status": block.status} for block in result.blocks])
+        Busy.create([{"connection_id": self.id, "person_id": person.id, "start": naive(block.start),
+                      "end": naive(block.end), "status": block.status} for block in result.blocks])
         values = {"busy_refreshed_at": fields.Datetime.now()}
         if self.busy_needs_reconnect:
             values["busy_needs_reconnect"] = False

@@ -17,6 +17,7 @@ from calsync.events import Channel
 from calsync.microsoft.client import MAX_SUBSCRIPTION
 
 from ..adapters import providers
+from ..tools.odoo_time import naive
 from .calendar_retention import prune
 
 _logger = logging.getLogger(__name__)
@@ -28,10 +29,6 @@ WEBHOOK_PATHS = {
     "microsoft": "/fieldops_calendar_sync/webhook/microsoft",
 }
 LIFECYCLE_PATH = "/fieldops_calendar_sync/webhook/microsoft/lifecycle"
-
-
-def _naive(dt):
-    return dt.astimezone(timezone.utc).replace(tzinfo=None) if dt and dt.tzinfo else dt
 
 
 class CalendarConnection(models.Model):
@@ -71,7 +68,7 @@ class CalendarConnection(models.Model):
             self.env.cr.commit()
             raise
         row.write({"external_id": channel.id, "resource_id": channel.resource_id,
-                   "expires_at": _naive(channel.expires_at), "state": "active"})
+                   "expires_at": naive(channel.expires_at), "state": "active"})
         return row
 
     def _renew_channels(self):
@@ -90,7 +87,7 @@ class CalendarConnection(models.Model):
                 continue
             if client.renews_in_place:
                 renewed = client.renew(row._as_provider_channel(), self._channel_ttl())
-                row.write({"expires_at": _naive(renewed.expires_at), "last_error": False})
+                row.write({"expires_at": naive(renewed.expires_at), "last_error": False})
             else:
                 self._open_channel(client)
                 self._stop_channel(row, client)
@@ -118,7 +115,7 @@ class CalendarConnection(models.Model):
             client = self._make_client()
             if action == "reauthorize" and row and client.renews_in_place:
                 renewed = client.renew(row._as_provider_channel(), self._channel_ttl())
-                row.write({"expires_at": _naive(renewed.expires_at), "state": "active"})
+                row.write({"expires_at": naive(renewed.expires_at), "state": "active"})
             else:
                 if row:
                     row.write({"state": "stopped"})

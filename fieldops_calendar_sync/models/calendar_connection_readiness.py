@@ -3,7 +3,6 @@
 An administrator may start it anyway, giving a reason that the connection's chatter keeps.
 """
 
-from datetime import timezone
 
 from odoo import _, models
 from odoo.exceptions import UserError
@@ -11,10 +10,7 @@ from odoo.exceptions import UserError
 from calsync.readiness import ConnectionFacts
 
 from ..adapters import providers
-
-
-def _aware(value):
-    return value.replace(tzinfo=timezone.utc) if value else None
+from ..tools.odoo_time import aware
 
 
 class CalendarConnection(models.Model):
@@ -29,8 +25,8 @@ class CalendarConnection(models.Model):
         return ConnectionFacts(
             name=self.name, provider=self.provider, connected=self._is_connected(), state=self.state,
             push_refused=bool(providers.push_refusal(self.env)), channel_state=channel.state or None,
-            channel_expires_at=_aware(channel.expires_at), last_notification_at=_aware(last.received_at),
-            last_pull_at=_aware(self.last_pull_at), last_push_at=_aware(self.last_push_at))
+            channel_expires_at=aware(channel.expires_at), last_notification_at=aware(last.received_at),
+            last_pull_at=aware(self.last_pull_at), last_push_at=aware(self.last_push_at))
 
     def _readiness_blockers(self):
         """The readiness rows that stop this connection's first sync now (none in sandbox mode)."""

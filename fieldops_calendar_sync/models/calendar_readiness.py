@@ -9,7 +9,6 @@ import hashlib
 import hmac
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timezone
 
 import requests
 from odoo import _, api, fields, models
@@ -20,6 +19,7 @@ from calsync import readiness
 
 from ..adapters import providers
 from ..tools.cipher import get_cipher
+from ..tools.odoo_time import aware
 
 _logger = logging.getLogger(__name__)
 
@@ -41,10 +41,6 @@ CALLBACK_ROUTES = {
     "google_callback": "/fieldops_calendar_sync/oauth/google/callback",
     "microsoft_callback": "/fieldops_calendar_sync/oauth/microsoft/callback",
 }
-
-
-def _aware(value):
-    return value.replace(tzinfo=timezone.utc) if value else None
 
 
 def probe_answer(env, nonce):
@@ -150,14 +146,14 @@ class CalendarReadiness(models.Model):
         live = env["fieldops.calendar.notification"].sudo().search(
             [("status", "=", "accepted"), ("connection_id.sandbox", "=", False)], order="received_at desc", limit=1)
         return readiness.Facts(
-            now=_aware(now), sandbox=sandbox, sandbox_running=sandbox and self._sandbox_running(),
+            now=aware(now), sandbox=sandbox, sandbox_running=sandbox and self._sandbox_running(),
             apps=apps, key_configured=key_configured, secrets_stored=stored, secrets_undecryptable=undecryptable,
             public_url=base, url_probes=probes,
             queue_job_server_wide="queue_job" in (config.get("server_wide_modules") or ""),
-            runner_seen_at=_aware(fields.Datetime.to_datetime(seen)) if seen else None,
-            runner_probe_queued_at=_aware(fields.Datetime.to_datetime(queued)) if queued else None,
+            runner_seen_at=aware(fields.Datetime.to_datetime(seen)) if seen else None,
+            runner_probe_queued_at=aware(fields.Datetime.to_datetime(queued)) if queued else None,
             workers=int(config.get("workers") or 0),
-            live_notification_at=_aware(live.received_at) if live else None,
+            live_notification_at=aware(live.received_at) if live else None,
         )
 
     @api.model

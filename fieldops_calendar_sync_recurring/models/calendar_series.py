@@ -9,11 +9,12 @@ cancelled occurrence goes through the deletion rule).
 import json
 import logging
 from dataclasses import replace
-from datetime import timedelta, timezone
+from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.addons.fieldops_calendar_sync.adapters.link_store import job_values
 from odoo.addons.fieldops_calendar_sync.models.calendar_link import new_identity
+from odoo.addons.fieldops_calendar_sync.tools.odoo_time import aware
 
 from calsync import mapping, occurrences
 from calsync.errors import SyncError
@@ -31,10 +32,6 @@ BIND_MARGIN = timedelta(days=1)
 def _rule_text(recurrence):
     """What ``rule`` keeps: the RRULE and EXDATE lines (``Recurrence.from_rrule`` reads them back)."""
     return "\n".join(recurrence.lines())
-
-
-def _aware(dt):
-    return dt.replace(tzinfo=timezone.utc) if dt else None
 
 
 class CalendarSeries(models.Model):
@@ -139,7 +136,7 @@ class CalendarSeries(models.Model):
         first = jobs[:1]
         if not first:
             return False
-        start = _aware(first.scheduled_date_start)
+        start = aware(first.scheduled_date_start)
         hours = (first.scheduled_date_end - first.scheduled_date_start).total_seconds() / 3600
         data = self._master_data(first, start, hours)
         recurrence = self.recurring_id._fieldops_recurrence(start, data.time_zone)
@@ -150,7 +147,7 @@ class CalendarSeries(models.Model):
 
     def _update_series(self, client):
         """The recurring order changed: send the new rule (a stopped order ends the series at now)."""
-        start = _aware(self.anchor_start)
+        start = aware(self.anchor_start)
         recurring = self.recurring_id
         state = "active"
         template = self._jobs()[:1] or recurring.fsm_order_ids.sorted("scheduled_date_start")[:1]
@@ -160,10 +157,10 @@ class CalendarSeries(models.Model):
             recurrence = recurring._fieldops_recurrence(start, data.time_zone)
         except Unrepresentable as exc:
             # the new schedule cannot be a series: end the old one now, later orders get events of their own
-            recurrence = Recurrence.from_rrule(self.rule).ending(_aware(fields.Datetime.now()))
+            recurrence = Recurrence.from_rrule(self.rule).ending(aware(fields.Datetime.now()))
             state, self.note = "fallback", str(exc)
         if recurring.state in STOPPED and state == "active":
-            recurrence = recurrence.ending(_aware(fields.Datetime.now()))
+            recurrence = recurrence.ending(aware(fields.Datetime.now()))
             state = "ended"
         master = client.update_series(self.remote_id, data, recurrence)
         self.write({"remote_version": master.version, "rule": _rule_text(recurrence), "state": state,
@@ -173,7 +170,7 @@ class CalendarSeries(models.Model):
             self._fall_back(self.note)
 
     def _instances(self, client, jobs):
-        starts = [_aware(j.scheduled_date_start) for j in jobs if j.scheduled_date_start]
+        starts = [aware(j.scheduled_date_start) for j in jobs if j.scheduled_date_start]
         if not starts:
             return []
         return client.series_instances(self.remote_id, min(starts) - BIND_MARGIN, max(starts) + BIND_MARGIN)
@@ -205,7 +202,7 @@ class CalendarSeries(models.Model):
         if not links or not self.remote_id:
             return
         taken = set(self._series_links().mapped("event_id"))
-        starts = {link.id: _aware(link.job_id.scheduled_date_start) for link in links}
+        starts = {link.id: aware(link.job_id.scheduled_date_start) for link in links}
         # a job not on the rule (moved before its first push) stays unbound: it gets an event of its own
         for link_id, occurrence in occurrences.bind_by_start(starts, self._instances(client, links.job_id),
                                                              taken).items():

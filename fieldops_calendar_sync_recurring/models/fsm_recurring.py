@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import timedelta, timezone
 
 from odoo import _, fields, models
+from odoo.addons.fieldops_calendar_sync.tools.odoo_time import naive
 
 from calsync.recurrence import Unrepresentable
 
@@ -21,10 +22,6 @@ SERIES_FIELDS = {"state", "fsm_frequency_set_id", "end_date", "max_orders"}
 COMPARED_SPAN = timedelta(days=3 * 366)  # how far ahead OCA's dates and the series' must agree
 COMPARED_DATES = 400  # and at most this many of them (a daily rule reaches it in about 13 months)
 MAX_SKIPPED = 100  # skipped dates a series carries (each is an EXDATE, or a deleted occurrence in Outlook)
-
-
-def _naive(moment):
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
 
 
 class FsmRecurring(models.Model):
@@ -69,7 +66,7 @@ class FsmRecurring(models.Model):
         else:
             rule = replace(rule, until=until, count=self.max_orders or None)
         horizon = min(until, start + COMPARED_SPAN) if until else start + COMPARED_SPAN
-        ours = [_naive(d) for d in rule.starts(start, time_zone, before=horizon + timedelta(seconds=1),
+        ours = [naive(d) for d in rule.starts(start, time_zone, before=horizon + timedelta(seconds=1),
                                                limit=COMPARED_DATES)]
         if ours != self._fieldops_oca_dates(start, time_zone, horizon, COMPARED_DATES):
             raise Unrepresentable(_("the calendar series would not fall on the days the orders are made for"))
@@ -78,7 +75,7 @@ class FsmRecurring(models.Model):
     def _fieldops_oca_dates(self, start, time_zone, until, limit):
         """The starts (naive UTC) OCA makes orders for from ``start`` up to ``until``, skipped dates left out,
         at most ``limit`` (or ``max_orders``) of them: its own rruleset, in the series' zone."""
-        dates = self.fsm_frequency_set_id._get_rruleset(dtstart=_naive(start), until=_naive(until), tz=time_zone)
+        dates = self.fsm_frequency_set_id._get_rruleset(dtstart=naive(start), until=naive(until), tz=time_zone)
         limit = min(limit, self.max_orders) if self.max_orders else limit
         return list(itertools.islice(dates, limit))
 
@@ -94,7 +91,7 @@ class FsmRecurring(models.Model):
             raise Unrepresentable(_("the schedule makes no order"))
         last = made[-1].replace(tzinfo=timezone.utc)
         kept = set(made)
-        skipped = [d for d in replace(rule, until=last).starts(start, time_zone) if _naive(d) not in kept]
+        skipped = [d for d in replace(rule, until=last).starts(start, time_zone) if naive(d) not in kept]
         if len(skipped) > MAX_SKIPPED:
             raise Unrepresentable(_("the schedule skips more than %s dates", MAX_SKIPPED))
         return replace(rule, until=last, count=None, exdates=tuple(skipped))
