@@ -40,6 +40,12 @@ class QuotaLimit:
 GOOGLE_LIMIT = QuotaLimit(600, 60.0)
 #: Microsoft Graph, Outlook resources: 10,000 requests per 10 minutes per mailbox
 GRAPH_LIMIT = QuotaLimit(10_000, 600.0)
+#: Google Calendar: 10,000 requests per minute per project, shared by every user the project acts as
+#: ("Manage quotas", developers.google.com/workspace/calendar/api/guides/quota)
+GOOGLE_PROJECT_LIMIT = QuotaLimit(10_000, 60.0)
+#: Microsoft Graph: the global limit of one app, 130,000 requests per 10 seconds across every tenant and
+#: mailbox ("Microsoft Graph service limits", learn.microsoft.com/graph/throttling-limits)
+GRAPH_APP_LIMIT = QuotaLimit(130_000, 10.0)
 
 
 class QuotaLedger(abc.ABC):
@@ -117,6 +123,48 @@ class QuotaMeter:
             wait = self.wait_needed(units)
             if wait <= 0:
                 self.ledger.record(self._clock(), units)
+                return
+            if wait > self.max_inline_wait:
+                raise Backpressure(retry_after=wait)
+            self.waited += wait
+            self._sleep(wait)
+
+
+class MeterChain:
+    """Several quotas at once: one account's and the project's (or app's) that every account shares.
+
+    Google counts requests per user *and* per project (10,000 per minute for the whole project,
+    "Manage quotas", developers.google.com/workspace/calendar/api/guides/quota); an organization
+    connection writing as 200 technicians stays under each user's quota and still runs into the
+    project's. Graph likewise throttles per mailbox and per app (``GRAPH_APP_LIMIT``). A request goes out
+    only when it fits every quota, and is recorded in every ledger then, never in some of them.
+    The first meter (the account's) is the one the run's figures read (``ledger``, ``waited``).
+    """
+
+    def __init__(self, *meters: QuotaMeter):
+        if not meters:
+            raise ValueError("a meter chain needs at least one meter")
+        self.meters = meters
+        self.ledger = meters[0].ledger
+        self.limit = meters[0].limit
+        self.max_inline_wait = min(m.max_inline_wait for m in meters)
+        self._clock = meters[0]._clock
+        self._sleep = meters[0]._sleep
+        self.waited = 0.0
+
+    def used(self) -> int:
+        return self.meters[0].used()
+
+    def wait_needed(self, units: int) -> float:
+        return max(meter.wait_needed(units) for meter in self.meters)
+
+    def __call__(self, units: int = 1) -> None:
+        while True:
+            wait = self.wait_needed(units)
+            if wait <= 0:
+                at = self._clock()
+                for meter in self.meters:
+                    meter.ledger.record(at, units)
                 return
             if wait > self.max_inline_wait:
                 raise Backpressure(retry_after=wait)

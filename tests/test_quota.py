@@ -19,7 +19,16 @@ from calsync.errors import Backpressure
 from calsync.google import GoogleCalendarClient
 from calsync.mapping import JobValues
 from calsync.microsoft import GraphCalendarClient
-from calsync.quota import GOOGLE_LIMIT, GRAPH_LIMIT, MemoryLedger, QuotaLimit, QuotaMeter
+from calsync.quota import (
+    GOOGLE_LIMIT,
+    GOOGLE_PROJECT_LIMIT,
+    GRAPH_APP_LIMIT,
+    GRAPH_LIMIT,
+    MemoryLedger,
+    MeterChain,
+    QuotaLimit,
+    QuotaMeter,
+)
 from calsync.store import MemoryDatabase
 
 
@@ -178,3 +187,39 @@ def test_access_token_expiry_is_read_from_both_token_kinds(config, account, ms_c
         assert expiry is not None and now < expiry < now + timedelta(hours=2)
     assert access_token_expiry("google", None) is None
     assert access_token_expiry("microsoft", "not json") is None
+
+
+def test_project_and_app_limits_are_the_providers():
+    assert (GOOGLE_PROJECT_LIMIT.units, GOOGLE_PROJECT_LIMIT.window) == (10_000, 60.0)
+    assert (GRAPH_APP_LIMIT.units, GRAPH_APP_LIMIT.window) == (130_000, 10.0)
+
+
+def test_a_chain_sends_only_what_fits_every_quota_and_records_it_in_each():
+    clock = Clock()
+    shared = MemoryLedger()
+    technicians = [QuotaMeter(QuotaLimit(10, 60), MemoryLedger(), headroom=1.0, clock=clock, sleep=clock.sleep)
+                   for _ in range(3)]
+    project = QuotaMeter(QuotaLimit(15, 60), shared, headroom=1.0, clock=clock, sleep=clock.sleep)
+    chains = [MeterChain(meter, project) for meter in technicians]
+    for chain in chains[:2]:
+        chain(7)  # each technician well under their own 10
+    assert [m.used() for m in technicians] == [7, 7, 0] and project.used() == 14
+    with pytest.raises(Backpressure) as raised:
+        chains[2](7)  # the third fits its own quota, not the project's
+    assert raised.value.retry_after > 5
+    # refused means recorded nowhere: neither the technician nor the project counts it
+    assert technicians[2].used() == 0 and project.used() == 14
+    chains[2](1)
+    assert technicians[2].used() == 1 and project.used() == 15 and chains[2].ledger is technicians[2].ledger
+
+
+def test_a_short_wait_of_the_project_is_slept_by_the_chain():
+    clock = Clock()
+    own = QuotaMeter(QuotaLimit(100, 60), MemoryLedger(), headroom=1.0, clock=clock, sleep=clock.sleep)
+    project = QuotaMeter(QuotaLimit(2, 3), MemoryLedger(), headroom=1.0, clock=clock, sleep=clock.sleep)
+    chain = MeterChain(own, project)
+    chain(2)
+    chain(1)
+    assert clock.slept and chain.waited == pytest.approx(sum(clock.slept)) and own.used() == 3
+    with pytest.raises(ValueError):
+        MeterChain()
