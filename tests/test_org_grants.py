@@ -55,6 +55,17 @@ def test_a_delegated_client_per_technician_writes_and_reads_that_technicians_cal
     assert [e["summary"] for e in emulator.live_events(bob)] == [f"WO for {bob}"]
 
 
+def test_a_technician_whose_first_request_is_a_batch_gets_a_token_through_our_transport(config, delegation,
+                                                                                       emulator):
+    """googleapiclient's batch would fetch the missing token with a bare httplib2 (default CAs only)."""
+    who = technician()
+    client = _delegated(config, delegation, who)
+    ops = [WriteOp(OpKind.CREATE, identity=new_identity(), data=job_event(title=f"WO {n}")) for n in range(3)]
+    results = client.apply(ops)
+    assert [r.error for r in results] == [None] * 3
+    assert sorted(e["summary"] for e in emulator.live_events(who)) == ["WO 0", "WO 1", "WO 2"]
+
+
 def test_the_jwt_google_auth_signs_is_what_the_token_endpoint_checks(config, delegation, emulator):
     """A key whose public half the sandbox does not have: the signature check refuses it (invalid_grant)."""
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(

@@ -233,6 +233,7 @@ class GoogleCalendarClient(CalendarProvider):
             self._meter(len(ops))  # Google counts every item of a batch against the quota
             self.requests_sent += 1
             try:
+                self._fresh_token_for_batch()
                 batch.execute(http=self._http)
                 self._token_changed()
                 break
@@ -246,6 +247,17 @@ class GoogleCalendarClient(CalendarProvider):
                 return [WriteResult(op, error=error) for op in ops]
         return [self._batch_result(op, *outcomes.get(str(i), (None, TransientError("no batch answer"))))
                 for i, op in enumerate(ops)]
+
+    def _fresh_token_for_batch(self):
+        """Get a token through our own transport before a batch needs one.
+
+        googleapiclient's ``BatchHttpRequest`` fetches a missing or expired token itself with a bare
+        ``httplib2.Http()`` (``_auth.refresh_credentials``), which trusts only the default CA bundle and
+        not ``config.ca_certs``; a client whose first request is a batch (a delegated technician, a
+        token expired since the last run) would then fail against any server with its own CA.
+        """
+        if not self._credentials.valid:
+            self._credentials.refresh(google_auth_httplib2.Request(self._http.http))
 
     def _op_request(self, op: WriteOp):
         if op.kind == OpKind.CREATE:
