@@ -77,7 +77,23 @@ class MemoryLedger(QuotaLedger):
             self._entries.append((at, units))
 
 
-class QuotaMeter:
+class _Pacer:
+    """The loop every pacer shares: before a request of ``units``, wait while ``wait_needed`` says so
+    (a short wait in place, a long one handed to the job queue as ``Backpressure``), then record it."""
+
+    def __call__(self, units: int = 1) -> None:
+        while True:
+            wait = self.wait_needed(units)
+            if wait <= 0:
+                self._record(self._clock(), units)
+                return
+            if wait > self.max_inline_wait:
+                raise Backpressure(retry_after=wait)
+            self.waited += wait
+            self._sleep(wait)
+
+
+class QuotaMeter(_Pacer):
     """Asked before each request: records its units, or waits, or raises ``Backpressure``.
 
     ``headroom`` is the share of the limit we allow ourselves: the rest absorbs
@@ -117,20 +133,11 @@ class QuotaMeter:
                 return max(0.0, at + self.limit.window - now) + 0.01
         return self.limit.window  # pragma: no cover - entries always free enough
 
-    def __call__(self, units: int = 1) -> None:
-        """Before a request of ``units``: pace it, then record it."""
-        while True:
-            wait = self.wait_needed(units)
-            if wait <= 0:
-                self.ledger.record(self._clock(), units)
-                return
-            if wait > self.max_inline_wait:
-                raise Backpressure(retry_after=wait)
-            self.waited += wait
-            self._sleep(wait)
+    def _record(self, at: float, units: int) -> None:
+        self.ledger.record(at, units)
 
 
-class MeterChain:
+class MeterChain(_Pacer):
     """Several quotas at once: one account's and the project's (or app's) that every account shares.
 
     Google counts requests per user *and* per project (10,000 per minute for the whole project,
@@ -158,15 +165,6 @@ class MeterChain:
     def wait_needed(self, units: int) -> float:
         return max(meter.wait_needed(units) for meter in self.meters)
 
-    def __call__(self, units: int = 1) -> None:
-        while True:
-            wait = self.wait_needed(units)
-            if wait <= 0:
-                at = self._clock()
-                for meter in self.meters:
-                    meter.ledger.record(at, units)
-                return
-            if wait > self.max_inline_wait:
-                raise Backpressure(retry_after=wait)
-            self.waited += wait
-            self._sleep(wait)
+    def _record(self, at: float, units: int) -> None:
+        for meter in self.meters:
+            meter._record(at, units)
