@@ -26,6 +26,21 @@ class CalendarConnection(models.Model):
         "fieldops.calendar.organization", string="Organization", index=True, ondelete="restrict", readonly=True,
         check_company=True, help="This technician's calendar is reached through the organization's grant.")
 
+    technician_problem = fields.Char(
+        compute="_compute_technician_problem", string="Problem",
+        help="What keeps this technician calendar from syncing, in a few words.")
+
+    @api.depends("state", "last_error_kind")
+    def _compute_technician_problem(self):
+        words = {"out_of_scope": _("Outside the grant"), "reauth": _("Grant refused: reconnect the organization")}
+        for conn in self:
+            if conn.state in ("connected", "sandbox_connected"):
+                conn.technician_problem = False
+            elif conn.last_error_kind in words:
+                conn.technician_problem = words[conn.last_error_kind]
+            else:
+                conn.technician_problem = conn.error_help or conn.last_error or False
+
     @api.constrains("organization_id", "person_ids", "company_id", "provider")
     def _check_organization(self):
         for conn in self.filtered("organization_id"):

@@ -176,6 +176,32 @@ class TestGoogleOrganization(OrganizationCase):
         self.org.action_disconnect()
         self.assertFalse(self.org.sudo().google_key_encrypted, "disconnecting erases the key")
 
+    def test_key_rotation_reencrypts_the_organizations_key_and_readiness_checks_it(self):
+        from odoo.tools import config
+
+        from calsync.crypto import TokenCipher, generate_key
+
+        self.grant()
+        (person,) = self.technicians(1)
+        self.job_for(person)
+        (calendar,) = self.add(person)
+        old_key, before = config.get("fieldops_calendar_sync_key"), self.org.sudo().google_key_encrypted
+        new_key = generate_key()
+        config["fieldops_calendar_sync_key"] = f"{new_key},{old_key}"
+        try:
+            self.assertEqual(self.env["fieldops.calendar.readiness"]._key_facts()[2], 0)
+            self.env["res.config.settings"].create({}).action_fieldops_reencrypt_secrets()
+            rotated = self.org.sudo().google_key_encrypted
+            self.assertNotEqual(rotated, before)
+            self.assertIn("private_key", TokenCipher.from_keys([new_key]).decrypt(rotated))
+            config["fieldops_calendar_sync_key"] = new_key  # the old key can go: the technician still syncs
+            run_job(self, calendar, "_job_push")
+            self.assertEqual(len(self.summaries(person)), 1)
+            config["fieldops_calendar_sync_key"] = generate_key()  # a key that decrypts nothing is reported
+            self.assertGreaterEqual(self.env["fieldops.calendar.readiness"]._key_facts()[2], 1)
+        finally:
+            config["fieldops_calendar_sync_key"] = old_key
+
 
 @tagged("post_install", "-at_install")
 class TestMicrosoftOrganization(OrganizationCase):
