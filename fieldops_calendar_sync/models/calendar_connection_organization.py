@@ -106,6 +106,24 @@ class CalendarConnection(models.Model):
                 conn._enqueue_pull()
                 conn._enqueue_push()
 
+    def _compute_health(self):
+        """The board says what an organization's technician needs in its words, not a bare 'Error'."""
+        result = super()._compute_health()
+        for conn in self.filtered("organization_id"):
+            if conn.last_error_kind == "out_of_scope" and conn.state == "error":
+                conn.health_summary = _("Outside the grant of %s: add this calendar to the grant's scope in the "
+                                        "provider's console, then retry.", conn.organization_id.name)
+            elif conn.state == "needs_reauth":
+                conn.health_summary = _("The organization %s must be reconnected; changes wait.",
+                                        conn.organization_id.name)
+        return result
+
+    def action_retry_failed(self):
+        if self.organization_id and self.last_error_kind == "out_of_scope":
+            self.action_retry_technician()
+            return self._notify_action(_("%s is tried again through the organization's grant.", self.name))
+        return super().action_retry_failed()
+
     # -- buttons -------------------------------------------------------------------------------------
     def action_connect(self):
         if self.organization_id:

@@ -154,6 +154,8 @@ class TestGoogleOrganization(OrganizationCase):
         self.assertEqual((stray.state, stray.last_error_kind), ("error", "out_of_scope"))
         self.assertEqual(self.org.state, "connected", "the grant itself is fine")
         self.assertEqual(self.org.out_of_scope_count, 1)
+        self.assertIn("Outside the grant", stray.health_summary)
+        self.assertEqual(stray.technician_problem, "Outside the grant")
         for person in inside:
             self.assertEqual(len(self.summaries(person)), 1)
         self.assertEqual(set((calendars - stray).mapped("state")), {"sandbox_connected"})
