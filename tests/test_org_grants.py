@@ -349,3 +349,60 @@ def test_a_push_to_a_mailbox_outside_the_scope_keeps_every_link_owed(org_config,
         sync.push(world.providers["google"], world.stores["google"])
     links = world.stores["google"].all_links()
     assert [link.state for link in links] == ["pending_push"] * 3
+
+
+# -- the grant's tokens kept between jobs (calsync.grant_cache) ---------------------------------------------
+def test_kept_tokens_sign_in_once_per_technician_and_app_not_once_per_client(config, delegation, emulator,
+                                                                           org_config, ms_emulator, tenant):
+    from calsync import grant_cache
+
+    grant_cache.clear()
+    who = technician()
+    before = emulator.round_trips["oauth"]
+    for _job in range(4):  # four sync jobs of one technician, each building its client anew
+        creds = grant_cache.delegated_credentials(config, delegation, who, [SCOPE_EVENTS])
+        DelegatedCalendarClient(config, delegation, who, credentials=creds, sleep=lambda s: None).list_changes()
+    assert emulator.round_trips["oauth"] - before == 1
+    ms_before = ms_emulator.round_trips["oauth"]
+    for mailbox in tenant * 2:
+        app_only_client(org_config, mailbox, grant_cache.app_tokens(org_config)).list_changes()
+    assert ms_emulator.round_trips["oauth"] - ms_before <= 2, "discovery and one token for the whole app"
+    other = dict(delegation, private_key_id="rotated")
+    assert grant_cache.delegated_credentials(config, other, who, [SCOPE_EVENTS]) is not creds, "a new key: new"
+
+
+def test_a_revoked_grant_is_seen_through_kept_tokens(config, delegation, emulator, org_config, ms_emulator, tenant):
+    from calsync import grant_cache
+
+    grant_cache.clear()
+    who = technician()
+
+    def google():
+        creds = grant_cache.delegated_credentials(config, delegation, who, [SCOPE_EVENTS])
+        return DelegatedCalendarClient(config, delegation, who, credentials=creds, sleep=lambda s: None)
+
+    google().list_changes()
+    emulator.revoke_delegation(delegation["client_id"])
+    emulator.expire_access_tokens()  # Google answers 401 to the kept token; the refresh is refused
+    with pytest.raises(NeedsReauth):
+        google().list_changes()
+    app_only_client(org_config, tenant[0], grant_cache.app_tokens(org_config)).list_changes()
+    ms_emulator.revoke_admin_consent()
+    ms_emulator.expire_access_tokens()
+    with pytest.raises(NeedsReauth):
+        app_only_client(org_config, tenant[0], grant_cache.app_tokens(org_config)).list_changes()
+    grant_cache.clear()
+
+
+def test_a_renewed_app_token_source_sees_consent_given_again(org_config, ms_emulator, tenant):
+    """msal keeps a refused request's answer for a while; a reconnection asks with a new source."""
+    from calsync import grant_cache
+
+    grant_cache.clear()
+    ms_emulator.revoke_admin_consent()
+    with pytest.raises(NeedsReauth):
+        grant_cache.app_tokens(org_config).token(force=True)
+    ms_emulator.grant_admin_consent()
+    assert grant_cache.app_tokens(org_config, renew=True).token()
+    app_only_client(org_config, tenant[0], grant_cache.app_tokens(org_config)).list_changes()
+    grant_cache.clear()

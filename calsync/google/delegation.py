@@ -82,9 +82,13 @@ def delegated_credentials(config: GoogleConfig, key: dict, subject: str, scopes=
 class DelegatedCalendarClient(GoogleCalendarClient):
     """``GoogleCalendarClient`` for one technician of a Workspace domain (the service account as ``subject``)."""
 
-    def __init__(self, config: GoogleConfig, key: dict, subject: str, scopes=(SCOPE_EVENTS,), **kwargs):
+    def __init__(self, config: GoogleConfig, key: dict, subject: str, scopes=(SCOPE_EVENTS,), credentials=None,
+                 **kwargs):
+        # ``credentials``: the same technician's, kept from an earlier client (calsync.grant_cache), whose
+        # token is still good; made anew otherwise
         self.subject = subject
-        super().__init__(config, None, credentials=delegated_credentials(config, key, subject, scopes), **kwargs)
+        super().__init__(config, None, credentials=credentials or delegated_credentials(config, key, subject, scopes),
+                         **kwargs)
 
     def check_grant(self) -> None:
         """Ask Google for this technician's token now: proves the key and the delegation, or raises the

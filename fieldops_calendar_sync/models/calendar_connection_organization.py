@@ -23,7 +23,7 @@ class CalendarConnection(models.Model):
     _inherit = "fieldops.calendar.connection"
 
     organization_id = fields.Many2one(
-        "fieldops.calendar.organization", string="Organization", index=True, ondelete="restrict", readonly=True,
+        "fieldops.calendar.organization", index=True, ondelete="restrict", readonly=True,
         check_company=True, help="This technician's calendar is reached through the organization's grant.")
 
     technician_problem = fields.Char(

@@ -15,12 +15,13 @@ import json
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from calsync import grant_cache
 from calsync.errors import ConfigurationError, SyncError
 from calsync.google import GoogleConfig
 from calsync.google.config import SCOPE_EVENTS, SCOPE_FREEBUSY
 from calsync.google.delegation import DelegatedCalendarClient, read_service_account_key
 from calsync.microsoft import MicrosoftConfig
-from calsync.microsoft.app_only import AppOnlyTokens, app_only_client
+from calsync.microsoft.app_only import app_only_client
 
 from ..adapters import providers, sandbox_admin
 from ..tools.cipher import get_cipher
@@ -191,18 +192,21 @@ class CalendarOrganization(models.Model):
         """The provider client acting on ``connection``'s technician calendar through this grant.
 
         The only place the organization's key or secret is decrypted. ``tokens`` shares one app-only
-        token source between the clients of one job (Microsoft).
+        token source between the clients of one job (Microsoft); otherwise the process keeps the grant's
+        tokens between jobs (``calsync.grant_cache``).
         """
         self.ensure_one()
         config = self._config()
         mailbox = connection.account_email
         if self.provider == "google":
+            key = self._google_key()
             return DelegatedCalendarClient(
-                config, self._google_key(), mailbox, scopes=DELEGATED_SCOPES, calendar_id="primary",
+                config, key, mailbox, scopes=DELEGATED_SCOPES, calendar_id="primary",
+                credentials=grant_cache.delegated_credentials(config, key, mailbox, DELEGATED_SCOPES),
                 send_updates="all" if connection.invite_crew else "none", invite_attendees=connection.invite_crew,
                 meter=meter)
-        return app_only_client(config, mailbox, tokens, window=(connection.window_past_days,
-                                                                connection.window_future_days),
+        window = (connection.window_past_days, connection.window_future_days)
+        return app_only_client(config, mailbox, tokens or grant_cache.app_tokens(config), window=window,
                                invite_attendees=connection.invite_crew, meter=meter)
 
     def _check_grant(self):
@@ -215,7 +219,7 @@ class CalendarOrganization(models.Model):
         self.ensure_one()
         config = self._config()
         if self.provider == "microsoft":
-            AppOnlyTokens(config).token()
+            grant_cache.app_tokens(config, renew=True).token()  # a kept token proves nothing: ask anew
             return True
         key = self._google_key()
         subject = self.connection_ids.filtered(lambda c: c.last_error_kind != "out_of_scope")[:1].account_email
@@ -287,9 +291,9 @@ class CalendarOrganization(models.Model):
             domain = (self.google_domain or "").strip().lstrip("@").lower()
             if not domain:
                 raise UserError(_("Enter the Workspace domain of the technicians' addresses first."))
-            self._store_google_key(sandbox_admin.google_service_account(info, domain, DELEGATED_SCOPES))
+            self._store_google_key(sandbox_admin.google_service_account(self.env, info, domain, DELEGATED_SCOPES))
         else:
-            sandbox_admin.microsoft_admin_consent(info)
+            sandbox_admin.microsoft_admin_consent(self.env, info)
             self.sudo().write({"microsoft_tenant": self.microsoft_tenant or SANDBOX_TENANT,
                                "microsoft_client_id": info["microsoft"]["client_id"],
                                "microsoft_secret_encrypted": get_cipher().encrypt(info["microsoft"]["client_secret"])})
@@ -326,7 +330,7 @@ class CalendarOrganization(models.Model):
         if self.provider == "microsoft" and providers.sandbox_mode(self.env):
             info = providers.sandbox_info(self.env)
             for person in persons:  # the tenant's admin created their mailboxes (real tenants have them)
-                sandbox_admin.microsoft_mailbox(info, person.email.strip())
+                sandbox_admin.microsoft_mailbox(self.env, info, person.email.strip())
         for person in persons:
             archived = Connection.with_context(active_test=False).search(
                 [("organization_id", "=", self.id), ("person_ids", "in", person.ids), ("active", "=", False)],
