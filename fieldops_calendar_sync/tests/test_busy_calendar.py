@@ -108,10 +108,10 @@ class TestBusyCalendarTour(HttpCase):
         self.start_tour(CALENDAR_URL, "fieldops_busy_calendar", login="dispatcher")
         self.assertTrue(busy.exists())
         self.assertEqual((job.scheduled_date_start, job.person_id), (today, sam), "the job was left alone")
-        self.screenshot_the_week()
+        self.screenshot_the_calendar()
 
-    def screenshot_the_week(self):
-        """Saved where FIELDOPS_SCREENSHOT_DIR points (to look at the calendar), otherwise not taken."""
+    def screenshot_the_calendar(self):
+        """The week, then the month, saved where FIELDOPS_SCREENSHOT_DIR points (to look at them); else not taken."""
         directory = os.environ.get("FIELDOPS_SCREENSHOT_DIR")
         if not directory:
             return
@@ -127,10 +127,20 @@ class TestBusyCalendarTour(HttpCase):
             self.assertTrue(browser._wait_ready("!!document.querySelector('.o_fieldops_busy_oof')"))
             browser._websocket_request("Runtime.evaluate", params={"expression": (
                 "document.querySelector('.o_fieldops_busy').scrollIntoView({block: 'center'})")})
-            clock.sleep(1)
-            shot = browser._websocket_request("Page.captureScreenshot", params={"format": "png"}, timeout=30)
-            os.makedirs(directory, exist_ok=True)
-            with open(os.path.join(directory, "busy_calendar.png"), "wb") as handle:
-                handle.write(base64.b64decode(shot["data"]))
+            self.save_screenshot(browser, directory, "busy_calendar.png")
+            browser._websocket_request("Runtime.evaluate", params={
+                "expression": "document.querySelector('.scale_button_selection').click()"})
+            self.assertTrue(browser._wait_ready("!!document.querySelector('.o_scale_button_month')"))
+            browser._websocket_request("Runtime.evaluate", params={
+                "expression": "document.querySelector('.o_scale_button_month').click()"})
+            self.assertTrue(browser._wait_ready("!!document.querySelector('.fc-dayGridMonth-view .o_fieldops_busy')"))
+            self.save_screenshot(browser, directory, "busy_calendar_month.png")
         finally:
             browser.stop()
+
+    def save_screenshot(self, browser, directory, name):
+        clock.sleep(1)
+        shot = browser._websocket_request("Page.captureScreenshot", params={"format": "png"}, timeout=30)
+        os.makedirs(directory, exist_ok=True)
+        with open(os.path.join(directory, name), "wb") as handle:
+            handle.write(base64.b64decode(shot["data"]))

@@ -136,7 +136,9 @@ export class FieldopsBusyCommonRenderer extends CalendarCommonRenderer {
             return div;
         };
         if (this.props.model.scale === "month") {
-            return { domNodes: [line("o_fieldops_busy_title text-truncate", this.busyLabel(block))] };
+            // one line, as the month shows a job: its start time, then what it is
+            const text = `${this.getStartTime(block)} ${this.busyLabel(block)}`;
+            return { domNodes: [line("o_fieldops_busy_line text-truncate", text)] };
         }
         // narrow columns: the status, the worker and the time each on a line, wrapped rather than cut
         return {
