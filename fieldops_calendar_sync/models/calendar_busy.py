@@ -48,19 +48,23 @@ class CalendarBusy(models.Model):
         if person_ids is not None:
             domain.append(("person_id", "in", [int(person_id) for person_id in person_ids]))
         statuses = dict(self._fields["status"]._description_selection(self.env))
+        blocks = self.search(domain)
+        # a worker the user may not read (their partner in another company) must not fail the whole answer
+        readable_workers = blocks.person_id._filtered_access("read")
         return [
             {
                 "id": block.id,
                 "person_id": block.person_id.id,
-                # a calendar without one worker is named; its name is read past the connection's stricter
-                # access only for a row the user may read, so of one of their companies
-                "who": block.person_id.display_name or block.connection_id.sudo().name,
+                # else the calendar is named; its name is read past the connection's stricter access only
+                # for a row the user may read, so of one of their companies
+                "who": (block.person_id in readable_workers and block.person_id.display_name)
+                or block.connection_id.sudo().name,
                 "start": fields.Datetime.to_string(block.start),
                 "end": fields.Datetime.to_string(block.end),
                 "status": block.status,
                 "status_label": statuses[block.status],
             }
-            for block in self.search(domain)
+            for block in blocks
         ]
 
 

@@ -79,6 +79,16 @@ class TestBusyCalendarBlocks(TwoCompaniesCase):
                          [self.a_busy.id, self.a_tentative.id])
         self.assertEqual(self.blocks(self.dispatcher_a, person_ids=[]), [], "no worker ticked, no block")
 
+    def test_a_worker_the_user_cannot_read_does_not_fail_the_answer(self):
+        elsewhere = self.env["fsm.person"].create({"name": "Bea Bravo", "company_id": self.company_b.id})
+        block = self.env["fieldops.calendar.busy"].sudo().create({
+            "connection_id": self.setup_a["connection"].id, "person_id": elsewhere.id, "status": "busy",
+            "start": "2026-12-14 15:00:00", "end": "2026-12-14 16:00:00"})
+        self.assertFalse(elsewhere.with_user(self.dispatcher_a).has_access("read"))
+        answer = {row["id"]: row for row in self.blocks(self.dispatcher_a)}
+        self.assertEqual(answer[block.id]["who"], "Calendar A", "named by its calendar, not the unreadable worker")
+        self.assertEqual(answer[self.a_busy.id]["who"], "Ann Alpha")
+
     def test_a_user_without_read_access_gets_nothing_rather_than_an_error(self):
         own_only = new_test_user(self.env, "busy_own_only", groups="fieldservice.group_fsm_user_own,base.group_user",
                                  company_id=self.company_a.id, company_ids=[self.company_a.id])
