@@ -25,6 +25,7 @@
         "data/readiness_cron.xml",
         "data/busy_cron.xml",
         "views/calendar_connection_views.xml",
+        "views/calendar_organization_views.xml",
         "views/calendar_link_views.xml",
         "views/calendar_notification_views.xml",
         "views/calendar_conflict_views.xml",

@@ -29,3 +29,5 @@ from . import calendar_connection_identity
 from . import calendar_busy
 from . import calendar_connection_busy
 from . import fsm_order_availability
+from . import calendar_organization
+from . import calendar_connection_organization

@@ -53,5 +53,8 @@ class TestEveryAction(SandboxCase):
                                      "action_view_conflicts", "action_view_failed_jobs", "action_preview_sync"])
         steps += button_steps(conflict, ["action_review"])
         steps += button_steps(job, ["action_view_calendar_links"])
+        organization = self.env.ref("fieldops_calendar_sync.organization_google_technicians")
+        steps += button_steps(organization, ["action_add_technicians", "action_view_technicians"])
         self.assertIn("fieldops_calendar_sync.action_calendar_sync_run (graph)", [s["label"] for s in steps])
+        self.assertIn("fieldops_calendar_sync.action_calendar_organization (form)", [s["label"] for s in steps])
         open_steps(self, steps)
