@@ -47,6 +47,7 @@
     "assets": {
         "web.assets_backend": [
             "fieldops_calendar_sync/static/src/scss/*.scss",
+            "fieldops_calendar_sync/static/src/js/*.js",
         ],
         "web.assets_tests": [
             "fieldops_calendar_sync/static/tests/tours/*.js",

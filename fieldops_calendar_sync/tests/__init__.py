@@ -30,3 +30,4 @@ from . import test_provider_errors
 from . import test_channel_renewal_cron
 from . import test_availability
 from . import test_organization
+from . import test_busy_calendar
