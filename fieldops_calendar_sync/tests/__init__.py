@@ -29,4 +29,5 @@ from . import test_translations
 from . import test_provider_errors
 from . import test_channel_renewal_cron
 from . import test_availability
+from . import test_free_slots
 from . import test_availability_settings

@@ -1,3 +1,4 @@
 from . import conflict_review
 from . import sync_preview
 from . import readiness_override
+from . import free_slots
