@@ -38,9 +38,9 @@ class FreeSlots(models.TransientModel):
     _name = "fieldops.calendar.free.slots"
     _description = "Free slots for a job"
 
-    job_id = fields.Many2one("fsm.order", string="Job", required=True, readonly=True, ondelete="cascade")
+    job_id = fields.Many2one("fsm.order", required=True, readonly=True, ondelete="cascade")
     person_id = fields.Many2one("fsm.person", string="Worker", readonly=True)
-    duration = fields.Float(string="Duration", readonly=True, help="The job's duration, in hours")
+    duration = fields.Float(readonly=True, help="The job's duration, in hours")
     time_zone = fields.Char(string="Time zone", readonly=True,
                             help="The working hours are in this time zone: the worker's, else yours.")
     searched_text = fields.Char(string="Searched", readonly=True)
