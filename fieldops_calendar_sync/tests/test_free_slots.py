@@ -186,6 +186,33 @@ class TestFreeSlotsTour(FreeSlotsSetup, SandboxCase):
         self.assertEqual((self.job.scheduled_date_start, self.job.scheduled_date_end), (first.start, first.end))
         self.assertEqual(set(self.job.calendar_link_ids.mapped("state")), {"pending_push"})
 
+    def test_the_admin_sees_the_availability_settings(self):
+        params = self.env["ir.config_parameter"].sudo()
+        params.set_param("fieldops_calendar_sync.busy_window_days", 21)
+        params.set_param("fieldops_calendar_sync.working_hours_start", 7.5)
+        params.set_param("fieldops_calendar_sync.working_hours_end", 16.25)
+        self.env.flush_all()
+        browser = ChromeBrowser(self)
+        try:
+            self.authenticate("admin", "admin", browser=browser)
+            self.cr.flush()
+            self.cr.clear()
+            browser.navigate_to(f"{self.base_url()}/odoo/action-fieldservice.action_fsm_config")
+            block = "document.querySelector('#fieldops_availability')"
+            self._wait_for(browser, f"!!{block} && !!{block}.querySelector('[name=fieldops_working_hours_end] input')")
+            self._evaluate(browser, f"{block}.scrollIntoView({{block: 'center'}})")
+            clock.sleep(0.5)
+            self._screenshot(browser, "availability_settings")
+            values = self._evaluate(browser, f"""[...{block}.querySelectorAll('.o_field_widget input')]
+                .map((input) => input.value).join(' | ')""")
+            text = self._evaluate(browser, f"{block}.innerText")
+        finally:
+            browser.stop()
+            self._wait_remaining_requests()
+        self.assertEqual(values, "21 | 07:30 | 16:15", "what is stored, the working day as times of day")
+        for label in ("Crew availability", "Busy times window (days)", "Working day starts", "Working day ends"):
+            self.assertIn(label, text)
+
     def _evaluate(self, browser, expression):
         answer = browser._websocket_request("Runtime.evaluate", params={"expression": expression,
                                                                          "returnByValue": True})
