@@ -119,6 +119,21 @@ class TestFreeSlots(FreeSlotsSetup, SandboxCase):
         run_job(self, self.connection, "_job_push")
         self.assertEqual(set(self.job.calendar_link_ids.mapped("state")), {"in_sync"}, "pushed as any edit is")
 
+    def test_a_slot_that_has_passed_is_refused(self):
+        line = self.find().line_ids[:1]
+        line.start = datetime.now() - timedelta(minutes=1)  # the list was left open past the slot's start
+        with self.assertRaisesRegex(UserError, "look for a free slot again"):
+            line.action_use()
+        self.assertEqual(self.job.scheduled_date_start, workday(8), "the job was not moved")
+
+    def test_a_calendar_not_read_yet_is_named(self):
+        later = self.connect("slots later calendar", self.env["fsm.team"].create({"name": "later team"}),
+                             f"later-{self.account}")
+        later.person_ids = [(6, 0, self.worker.ids)]
+        wizard = self.find()
+        self.assertIn("slots later calendar have not been read yet", wizard.note)
+        self.assertTrue(wizard.line_ids, "the calendar that was read still gives slots")
+
     def test_no_busy_times_read_yet_says_so(self):
         self.connection.sudo().busy_refreshed_at = False
         wizard = self.find()

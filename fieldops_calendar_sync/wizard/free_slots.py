@@ -93,6 +93,10 @@ class FreeSlots(models.TransientModel):
                 worker=worker.name)
         else:
             values["busy_read_at"] = min(read.mapped("busy_refreshed_at"))
+            if connections - read:
+                values["note"] = _(
+                    "The busy times of %(calendars)s have not been read yet: they are not taken into account.",
+                    calendars=", ".join((connections - read).mapped("name")))
         blocks = self.env["fieldops.calendar.busy"].sudo().search([
             ("connection_id", "in", read.ids), ("start", "<", naive(end)), ("end", ">", naive(start))])
         others = self.env["fsm.order"].sudo().search([
@@ -139,6 +143,8 @@ class FreeSlotsLine(models.TransientModel):
         self.ensure_one()
         job = self.wizard_id.job_id
         job.check_access("write")
+        if self.start < fields.Datetime.now():
+            raise UserError(_("This slot has begun or passed since the list was made: look for a free slot again."))
         job.write({"scheduled_date_start": self.start, "scheduled_date_end": self.end})
         job.message_post(body=_("Scheduled in a free slot of %(worker)s, found from their calendars.",
                                 worker=self.wizard_id.person_id.name))
