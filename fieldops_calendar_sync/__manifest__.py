@@ -36,6 +36,7 @@
         "views/oauth_templates.xml",
         "wizard/conflict_review_views.xml",
         "wizard/sync_preview_views.xml",
+        "wizard/free_slots_views.xml",
         "views/menus.xml",
     ],
     "demo": [
