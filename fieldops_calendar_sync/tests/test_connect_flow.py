@@ -1,8 +1,6 @@
 """Connecting a calendar as a person does: the sandbox's sign-in page, the account that really signed in,
 and one connection per calendar (within a company and across companies)."""
 
-import os
-import time
 import urllib.parse
 
 import psycopg2
@@ -10,11 +8,12 @@ from odoo.tests import new_test_user, tagged
 from odoo.tests.common import ChromeBrowser
 from odoo.tools import mute_logger
 
+from .browser_steps import BrowserSteps
 from .sandbox import SandboxHttpCase
 
 
 @tagged("post_install", "-at_install")
-class TestSignInAsAPersonDoes(SandboxHttpCase):
+class TestSignInAsAPersonDoes(BrowserSteps, SandboxHttpCase):
     def setUp(self):
         super().setUp()
         self.manager = new_test_user(self.env, "connmgr", groups="fieldservice.group_fsm_manager,base.group_user",
@@ -76,31 +75,6 @@ class TestSignInAsAPersonDoes(SandboxHttpCase):
         self.assertTrue(any("typed-tour@example.test" in body and "signed-tour@example.test" in body
                             for body in connection.message_ids.mapped("body")), "the chatter says so too")
 
-    def _evaluate(self, browser, expression):
-        answer = browser._websocket_request("Runtime.evaluate", params={"expression": expression,
-                                                                         "returnByValue": True})
-        return answer["result"].get("value")
-
-    def _wait_for(self, browser, expression, timeout=30):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self._evaluate(browser, f"(() => {{ try {{ return {expression}; }} catch (e) {{ return false; }} }})()"):
-                return
-            time.sleep(0.2)
-        browser.take_screenshot("connect_flow_timeout_")
-        self.fail(f"the browser never reached: {expression}")
-
-    def _screenshot(self, browser, name):
-        """Saved where FIELDOPS_SCREENSHOT_DIR points (to look at the pages), otherwise not at all."""
-        directory = os.environ.get("FIELDOPS_SCREENSHOT_DIR")
-        if not directory:
-            return
-        import base64
-
-        shot = browser._websocket_request("Page.captureScreenshot", params={"format": "png"}, timeout=30)
-        os.makedirs(directory, exist_ok=True)
-        with open(os.path.join(directory, f"{name}.png"), "wb") as handle:
-            handle.write(base64.b64decode(shot["data"]))
 
     # -- over HTTP ---------------------------------------------------------------------------------------
     def test_microsoft_records_the_mailbox_graph_names(self):

@@ -2,8 +2,6 @@
 other jobs, never the job itself, in the worker's (else the dispatcher's) working hours; Use this slot; and the
 dispatcher's clicks in the browser."""
 
-import base64
-import os
 import time as clock
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -12,6 +10,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 from odoo.tests.common import ChromeBrowser
 
+from .browser_steps import BrowserSteps
 from .sandbox import SandboxCase, run_job
 
 
@@ -168,7 +167,7 @@ class TestFreeSlots(FreeSlotsSetup, SandboxCase):
 
 
 @tagged("post_install", "-at_install")
-class TestFreeSlotsTour(FreeSlotsSetup, SandboxCase):
+class TestFreeSlotsTour(BrowserSteps, FreeSlotsSetup, SandboxCase):
     """The dispatcher's clicks in the browser: Find a free slot, the list, Use this slot."""
 
     account_prefix = "slottour"
@@ -228,26 +227,3 @@ class TestFreeSlotsTour(FreeSlotsSetup, SandboxCase):
         for label in ("Crew availability", "Busy times window (days)", "Working day starts", "Working day ends"):
             self.assertIn(label, text)
 
-    def _evaluate(self, browser, expression):
-        answer = browser._websocket_request("Runtime.evaluate", params={"expression": expression,
-                                                                         "returnByValue": True})
-        return answer["result"].get("value")
-
-    def _wait_for(self, browser, expression, timeout=30):
-        deadline = clock.time() + timeout
-        while clock.time() < deadline:
-            if self._evaluate(browser, f"(() => {{ try {{ return {expression}; }} catch (e) {{ return false; }} }})()"):
-                return
-            clock.sleep(0.2)
-        browser.take_screenshot("free_slots_timeout_")
-        self.fail(f"the browser never reached: {expression}")
-
-    def _screenshot(self, browser, name):
-        """Saved where FIELDOPS_SCREENSHOT_DIR points (to look at the screen), otherwise not at all."""
-        directory = os.environ.get("FIELDOPS_SCREENSHOT_DIR")
-        if not directory:
-            return
-        shot = browser._websocket_request("Page.captureScreenshot", params={"format": "png"}, timeout=30)
-        os.makedirs(directory, exist_ok=True)
-        with open(os.path.join(directory, f"{name}.png"), "wb") as handle:
-            handle.write(base64.b64decode(shot["data"]))
