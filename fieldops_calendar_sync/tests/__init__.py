@@ -29,3 +29,4 @@ from . import test_translations
 from . import test_provider_errors
 from . import test_channel_renewal_cron
 from . import test_availability
+from . import test_self_service
