@@ -32,3 +32,4 @@ from . import fsm_order_availability
 from . import calendar_connection_self_service
 from . import fsm_person
 from . import res_config_settings_self_service
+from . import res_users

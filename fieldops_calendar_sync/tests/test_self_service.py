@@ -7,6 +7,7 @@ company's Field Service managers, nobody else.
 
 import base64
 import os
+import time
 import urllib.parse
 from datetime import datetime, timedelta
 
@@ -65,6 +66,18 @@ class TestSelfServiceConnect(SelfServiceMixin, SandboxHttpCase):
         self.env.invalidate_all()
         return answer
 
+    def _wait_for_sync_message(self, connection, timeout=15):
+        """Google's 'sync' message reaches the test server on its own: let it be recorded before going on."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            with self.registry.test_lock:
+                self.env.invalidate_all()
+                if self.env["fieldops.calendar.notification"].sudo().search_count(
+                        [("connection_id", "=", connection.id)]):
+                    return
+            time.sleep(0.2)
+        self.fail("Google's sync message never arrived")
+
     def _mine(self, user=None):
         return self.Connection.sudo().search([("self_service_user_id", "=", (user or self.tech).id)])
 
@@ -97,6 +110,10 @@ class TestSelfServiceConnect(SelfServiceMixin, SandboxHttpCase):
         self.assertEqual(link.state, "in_sync", link.last_error)
         events = self.sandbox.google.live_events("tess.work@example.test")
         self.assertEqual([event["id"] for event in events], [link.event_id])
+        # and the busy times of the technician's calendar are read as them too (availability, issue #26)
+        self.assertTrue(connection._job_env()._refresh_busy_times())
+        connection.invalidate_recordset()
+        self.assertTrue(connection.busy_refreshed_at)
         # the profile says so, to the technician only
         mine = self.person.with_user(self.tech)
         self.assertEqual(mine.fieldops_my_calendar_state, "sandbox_connected")
@@ -218,6 +235,8 @@ class TestSelfServiceConnect(SelfServiceMixin, SandboxHttpCase):
         self.assertEqual(self._connect_mine(self.tech, self.person).status_code, 303)
         connection = self._mine()
         run_job(self, connection, "_job_keep_channels")  # push channels, as the job queued at connecting does
+        self._wait_for_sync_message(connection)
+        self.assertTrue(connection.sudo().channel_ids.filtered(lambda c: c.state == "active"))
         self.person.with_user(self.tech).action_disconnect_my_calendar()
         connection.invalidate_recordset()
         self.assertEqual(connection.state, "disconnected")
@@ -249,6 +268,15 @@ class TestSelfServiceTour(SelfServiceMixin, SandboxHttpCase):
         url = f"/odoo/action-fieldservice.action_fsm_person/{self.person.id}"
         self.start_tour(url, "fieldops_self_service_connected", login="tess")
         self._screenshot_profile(url, "self_service_connected", ".o_fieldops_disconnect_my_calendar")
+
+    def test_my_preferences_lead_to_connect_my_calendar(self):
+        self.assertTrue(self.tech.with_user(self.tech).fieldops_self_service)
+        self.assertEqual(self.tech.with_user(self.tech).fieldops_worker_id, self.person)
+        self.assertFalse(self.dispatcher.with_user(self.dispatcher).fieldops_self_service, "no worker profile")
+        with self.assertRaises(AccessError):
+            self.tech.with_user(self.dispatcher).action_fieldops_my_calendar()
+        self.env.flush_all()
+        self.start_tour("/odoo", "fieldops_self_service_preferences", login="tess")
 
     def _screenshot_profile(self, url, name, ready_selector):
         """Saved where FIELDOPS_SCREENSHOT_DIR points (to look at the page), otherwise not taken."""

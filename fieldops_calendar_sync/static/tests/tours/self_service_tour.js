@@ -50,3 +50,28 @@ registry.category("web_tour.tours").add("fieldops_self_service_connected", {
         },
     ],
 });
+
+// My Preferences leads to the worker profile, where Connect my calendar is.
+registry.category("web_tour.tours").add("fieldops_self_service_preferences", {
+    steps: () => [
+        {
+            content: "open the user menu",
+            trigger: ".o_user_menu button, .o_user_menu .dropdown-toggle",
+            run: "click",
+        },
+        {
+            content: "open My Preferences",
+            trigger: ".dropdown-item[data-menu=settings]",
+            run: "click",
+        },
+        {
+            content: "My calendar is offered there",
+            trigger: ".modal .o_form_view button.o_fieldops_preferences_my_calendar:contains(Connect my calendar)",
+            run: "click",
+        },
+        {
+            content: "it leads to the technician's worker profile and its buttons",
+            trigger: ".o_form_view:not(.modal .o_form_view) .o_form_statusbar button.o_fieldops_connect_my_google",
+        },
+    ],
+});
