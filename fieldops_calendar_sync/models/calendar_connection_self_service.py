@@ -32,6 +32,14 @@ class CalendarConnection(models.Model):
              "the Field Service managers of the company see this connection.",
     )
 
+    @api.depends("name")
+    def _compute_display_name(self):
+        # a row one may read (a job's link, a sync run, a conflict) names its calendar, even a technician's own
+        # that one may not open: the web client shows it so already (it reads many2one names with sudo), and
+        # exports and reports of those rows must not fail on it. Reading the calendar itself stays refused.
+        for conn, name in zip(self, self.sudo().mapped("name"), strict=True):
+            conn.display_name = name
+
     # -- the guard -----------------------------------------------------------------
     def _is_fsm_manager(self):
         return self.env.su or self.env.user.has_group(MANAGER_GROUP)

@@ -162,6 +162,15 @@ class TestSelfServiceConnect(SelfServiceMixin, SandboxHttpCase):
             with self.assertRaises(AccessError, msg=user.login):
                 connection.with_user(user).action_disconnect()
         self.assertEqual(connection.with_user(self.manager).read(["name"])[0]["name"], "Tess Fieldtech's calendar")
+        # the job's link stays readable by the dispatcher, and names the calendar (list, export) without opening it
+        links = self.env["fieldops.calendar.link"].with_user(self.dispatcher).search([("job_id", "=", self.job.id)])
+        self.assertEqual(links.export_data(["connection_id"])["datas"], [["Tess Fieldtech's calendar"]])
+        self.assertTrue(links.read(["display_name"])[0]["display_name"].endswith(" @ Tess Fieldtech's calendar"))
+        shown = links.web_read({"display_name": {}, "connection_id": {"fields": {"display_name": {}}}})
+        self.assertEqual(shown[0]["connection_id"]["display_name"], "Tess Fieldtech's calendar")
+        self.job.with_user(self.dispatcher).web_read({"calendar_sync_status": {}, "calendar_link_count": {}})
+        with self.assertRaises(AccessError):
+            connection.with_user(self.dispatcher).read(["display_name"])
         with self.assertRaises(AccessError):
             shared.with_user(self.tech).read(["name"])
         with self.assertRaises(AccessError):
