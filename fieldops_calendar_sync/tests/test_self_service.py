@@ -163,7 +163,10 @@ class TestSelfServiceConnect(SelfServiceMixin, SandboxHttpCase):
                 connection.with_user(user).action_disconnect()
         self.assertEqual(connection.with_user(self.manager).read(["name"])[0]["name"], "Tess Fieldtech's calendar")
         # the job's link stays readable by the dispatcher, and names the calendar (list, export) without opening it
-        links = self.env["fieldops.calendar.link"].with_user(self.dispatcher).search([("job_id", "=", self.job.id)])
+        self.dispatcher.groups_id += self.env.ref("base.group_allow_export")
+        links = self.env["fieldops.calendar.link"].with_user(self.dispatcher).search(
+            [("job_id", "=", self.job.id), ("connection_id", "=", connection.id)])
+        self.assertEqual(len(links), 1)
         self.assertEqual(links.export_data(["connection_id"])["datas"], [["Tess Fieldtech's calendar"]])
         self.assertTrue(links.read(["display_name"])[0]["display_name"].endswith(" @ Tess Fieldtech's calendar"))
         shown = links.web_read({"display_name": {}, "connection_id": {"fields": {"display_name": {}}}})
@@ -175,6 +178,8 @@ class TestSelfServiceConnect(SelfServiceMixin, SandboxHttpCase):
             shared.with_user(self.tech).read(["name"])
         with self.assertRaises(AccessError):
             shared.with_user(self.dispatcher).write({"name": "Renamed by a dispatcher"})
+        with self.assertRaises(AccessError):
+            shared.with_user(self.tech).action_connect()  # signing in is for one's own calendar only
         with self.assertRaises(AccessError):
             connection.with_user(self.tech).read(["token_encrypted"])  # secrets stay with administrators
 
