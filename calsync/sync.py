@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from . import pull_plan
 from .errors import (
     InvalidEvent,
+    MailboxOutOfScope,
     NeedsReauth,
     PreconditionFailed,
     QuotaExhausted,
@@ -39,8 +40,9 @@ from .store import Conflict, LinkRecord, LinkStore
 _logger = logging.getLogger(__name__)
 
 
-# errors about the connection, not the item: the link stays owed and the job layer decides
-CONNECTION_ERRORS = (TransientError, NeedsReauth, QuotaExhausted)
+# errors about the connection, not the item: the link stays owed and the job layer decides (a mailbox an
+# organization's grant does not reach refuses every item alike: it is the technician's, not the job's)
+CONNECTION_ERRORS = (TransientError, NeedsReauth, QuotaExhausted, MailboxOutOfScope)
 
 
 @dataclass

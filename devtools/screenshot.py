@@ -1,12 +1,13 @@
 """Screenshots of the running product (``bin/run``) for the README.
 
-    /opt/odoo18/venv/bin/python -m devtools.screenshot [--view conflict|health|history|job|all]
+    /opt/odoo18/venv/bin/python -m devtools.screenshot [--view conflict|health|history|job|organization|all]
         [--url http://127.0.0.1:8069]
 
 ``conflict`` signs in as the demo dispatcher, opens the first open calendar conflict and
 clicks Review; ``health`` signs in as the admin and opens the Calendar Health board;
 ``history`` the Sync History graph; ``job`` a dispatcher's new job, whose form says which
-calendar will carry it; ``all`` takes every one. Captured at 1440 px wide with headless
+calendar will carry it; ``organization`` the first organization connection with its technicians;
+``all`` takes every one. Captured at 1440 px wide with headless
 Chromium over the DevTools protocol (``websocket-client``, which the test command installs
 into Odoo's Python).
 """
@@ -65,6 +66,7 @@ WAIT_FOR = """
 OPEN_HEALTH = WAIT_FOR % json.dumps(".o_kanban_view .o_kanban_record .o_fieldops_health_card")
 OPEN_HISTORY = WAIT_FOR % json.dumps(".o_graph_view canvas")
 OPEN_JOB = WAIT_FOR % json.dumps(".o_form_view .o_fieldops_calendar_target")
+OPEN_ORGANIZATION = WAIT_FOR % json.dumps(".o_form_view .o_field_one2many .o_data_row")
 
 VIEWS = {  # name: (default login, path, script, default output)
     "conflict": ("dispatcher", "/odoo/calendar-conflicts", OPEN_WIZARD, "docs/img/conflict-review-wizard.png"),
@@ -73,6 +75,8 @@ VIEWS = {  # name: (default login, path, script, default output)
                 "docs/img/sync-history.png"),
     "job": ("dispatcher", "/odoo/action-fieldservice.action_fsm_operation_order/new", OPEN_JOB,
             "docs/img/job-calendar-hint.png"),
+    "organization": ("admin", "/odoo/calendar-organizations/1", OPEN_ORGANIZATION,
+                     "docs/img/organization-connection.png"),
 }
 
 

@@ -26,6 +26,7 @@
         "data/readiness_cron.xml",
         "data/busy_cron.xml",
         "views/calendar_connection_views.xml",
+        "views/calendar_organization_views.xml",
         "views/calendar_link_views.xml",
         "views/calendar_notification_views.xml",
         "views/calendar_conflict_views.xml",
@@ -37,6 +38,7 @@
         "views/oauth_templates.xml",
         "wizard/conflict_review_views.xml",
         "wizard/sync_preview_views.xml",
+        "wizard/free_slots_views.xml",
         "views/menus.xml",
     ],
     "demo": [
@@ -48,6 +50,7 @@
     "assets": {
         "web.assets_backend": [
             "fieldops_calendar_sync/static/src/scss/*.scss",
+            "fieldops_calendar_sync/static/src/js/*.js",
         ],
         "web.assets_tests": [
             "fieldops_calendar_sync/static/tests/tours/*.js",

@@ -302,3 +302,107 @@ def test_the_admins_grants_outlive_an_emulator_restart(tls, tmp_path, service_ke
     finally:
         again.stop()
         ms_again.stop()
+
+
+# -- the key file an admin uploads, and a mailbox the tenant's admin creates ---------------------------------
+def test_an_uploaded_key_file_is_checked_before_it_is_stored(service_key):
+    from calsync.google.delegation import read_service_account_key
+
+    assert read_service_account_key(json.dumps(service_key).encode())["client_id"] == service_key["client_id"]
+    refusals = {
+        b"": "Upload the JSON key",
+        b"\xff\xfe not json": "not a JSON key",
+        json.dumps({"type": "authorized_user"}).encode(): "not a service account key",
+        json.dumps(dict(service_key, client_id="")).encode(): "lacks client_id",
+        json.dumps(dict(service_key, private_key="-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"))
+        .encode(): "cannot be read",
+    }
+    for raw, words in refusals.items():
+        with pytest.raises(ConfigurationError, match=words) as caught:
+            read_service_account_key(raw)
+        assert service_key["private_key"][40:80] not in str(caught.value), "a refusal never repeats the key"
+
+
+def test_a_mailbox_the_admin_created_is_reached_and_an_unknown_one_is_out_of_scope(org_config, ms_emulator, tenant):
+    from tests.org_fixtures import _control
+
+    created = technician()
+    assert _control(ms_emulator, "create_account", {"account": created}) == {"account": created}
+    tokens = AppOnlyTokens(org_config)
+    assert app_only_client(org_config, created, tokens).list_changes().events == ()
+    with pytest.raises(MailboxOutOfScope):
+        app_only_client(org_config, technician(), tokens).list_changes()
+
+
+def test_a_push_to_a_mailbox_outside_the_scope_keeps_every_link_owed(org_config, ms_emulator, tenant):
+    """Every item refused alike is the technician's problem, not the jobs': nothing goes to 'error'."""
+    from calsync import sync
+    from tests.engine_fixtures import World, make_job
+
+    inside, outside = tenant
+    ms_emulator.set_mailbox_scope([inside])
+    world = World()
+    world.providers["google"] = _app_client(org_config, outside, AppOnlyTokens(org_config))
+    for n in range(3):
+        world.add_job(f"job{n}", make_job(n))
+    with pytest.raises(MailboxOutOfScope):
+        sync.push(world.providers["google"], world.stores["google"])
+    links = world.stores["google"].all_links()
+    assert [link.state for link in links] == ["pending_push"] * 3
+
+
+# -- the grant's tokens kept between jobs (calsync.grant_cache) ---------------------------------------------
+def test_kept_tokens_sign_in_once_per_technician_and_app_not_once_per_client(config, delegation, emulator,
+                                                                           org_config, ms_emulator, tenant):
+    from calsync import grant_cache
+
+    grant_cache.clear()
+    who = technician()
+    before = emulator.round_trips["oauth"]
+    for _job in range(4):  # four sync jobs of one technician, each building its client anew
+        creds = grant_cache.delegated_credentials(config, delegation, who, [SCOPE_EVENTS])
+        DelegatedCalendarClient(config, delegation, who, credentials=creds, sleep=lambda s: None).list_changes()
+    assert emulator.round_trips["oauth"] - before == 1
+    ms_before = ms_emulator.round_trips["oauth"]
+    for mailbox in tenant * 2:
+        app_only_client(org_config, mailbox, grant_cache.app_tokens(org_config)).list_changes()
+    assert ms_emulator.round_trips["oauth"] - ms_before <= 2, "discovery and one token for the whole app"
+    other = dict(delegation, private_key_id="rotated")
+    assert grant_cache.delegated_credentials(config, other, who, [SCOPE_EVENTS]) is not creds, "a new key: new"
+
+
+def test_a_revoked_grant_is_seen_through_kept_tokens(config, delegation, emulator, org_config, ms_emulator, tenant):
+    from calsync import grant_cache
+
+    grant_cache.clear()
+    who = technician()
+
+    def google():
+        creds = grant_cache.delegated_credentials(config, delegation, who, [SCOPE_EVENTS])
+        return DelegatedCalendarClient(config, delegation, who, credentials=creds, sleep=lambda s: None)
+
+    google().list_changes()
+    emulator.revoke_delegation(delegation["client_id"])
+    emulator.expire_access_tokens()  # Google answers 401 to the kept token; the refresh is refused
+    with pytest.raises(NeedsReauth):
+        google().list_changes()
+    app_only_client(org_config, tenant[0], grant_cache.app_tokens(org_config)).list_changes()
+    ms_emulator.revoke_admin_consent()
+    ms_emulator.expire_access_tokens()
+    with pytest.raises(NeedsReauth):
+        app_only_client(org_config, tenant[0], grant_cache.app_tokens(org_config)).list_changes()
+    grant_cache.clear()
+
+
+def test_a_renewed_app_token_source_sees_consent_given_again(org_config, ms_emulator, tenant):
+    """msal keeps a refused request's answer for a while; a reconnection asks with a new source."""
+    from calsync import grant_cache
+
+    grant_cache.clear()
+    ms_emulator.revoke_admin_consent()
+    with pytest.raises(NeedsReauth):
+        grant_cache.app_tokens(org_config).token(force=True)
+    ms_emulator.grant_admin_consent()
+    assert grant_cache.app_tokens(org_config, renew=True).token()
+    app_only_client(org_config, tenant[0], grant_cache.app_tokens(org_config)).list_changes()
+    grant_cache.clear()

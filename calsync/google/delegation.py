@@ -16,14 +16,46 @@ any other ``invalid_grant`` (bad signature, deleted key, clock) is the key itsel
 
 from __future__ import annotations
 
+import json
+
 from google.auth.exceptions import RefreshError
 from google.oauth2 import service_account
 
-from ..errors import ConfigurationError, MailboxOutOfScope, NeedsReauth, SyncError
+from ..errors import ConfigurationError, MailboxOutOfScope, NeedsReauth, SyncError, TransientError
 from .client import GoogleCalendarClient
 from .config import SCOPE_EVENTS, GoogleConfig
 
 KEY_FIELDS = ("client_email", "private_key")
+KEY_MAX_BYTES = 64 * 1024  # a Google Cloud JSON key is about 2.3 KB
+
+
+def read_service_account_key(raw) -> dict:
+    """The JSON key file an admin uploads, checked: a service account's, with its private key and client id.
+
+    ``raw`` is the file's bytes (or text). Raises ``ConfigurationError`` in words for the admin; the key is
+    never part of the message. The client id is what the Workspace admin authorizes in the Admin console.
+    """
+    if isinstance(raw, str):
+        raw = raw.encode()
+    if not raw or len(raw) > KEY_MAX_BYTES:
+        raise ConfigurationError("Upload the JSON key file Google Cloud gave for the service account.")
+    try:
+        key = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise ConfigurationError("This file is not a JSON key: download the service account's key as JSON "
+                                 "in Google Cloud (IAM & Admin > Service accounts > Keys).") from None
+    if not isinstance(key, dict) or key.get("type") != "service_account":
+        raise ConfigurationError("This JSON file is not a service account key (its type must be "
+                                 "'service_account').")
+    missing = [name for name in (*KEY_FIELDS, "client_id") if not isinstance(key.get(name), str) or not key[name]]
+    if missing:
+        raise ConfigurationError(f"The service account key lacks {', '.join(missing)}; download a new key.")
+    try:
+        service_account.Credentials.from_service_account_info(dict(key, token_uri=key.get("token_uri") or
+                                                                    "https://oauth2.googleapis.com/token"))
+    except ValueError:
+        raise ConfigurationError("The service account's private key cannot be read; download a new key.") from None
+    return key
 
 
 def delegated_credentials(config: GoogleConfig, key: dict, subject: str, scopes=(SCOPE_EVENTS,)):
@@ -50,9 +82,23 @@ def delegated_credentials(config: GoogleConfig, key: dict, subject: str, scopes=
 class DelegatedCalendarClient(GoogleCalendarClient):
     """``GoogleCalendarClient`` for one technician of a Workspace domain (the service account as ``subject``)."""
 
-    def __init__(self, config: GoogleConfig, key: dict, subject: str, scopes=(SCOPE_EVENTS,), **kwargs):
+    def __init__(self, config: GoogleConfig, key: dict, subject: str, scopes=(SCOPE_EVENTS,), credentials=None,
+                 **kwargs):
+        # ``credentials``: the same technician's, kept from an earlier client (calsync.grant_cache), whose
+        # token is still good; made anew otherwise
         self.subject = subject
-        super().__init__(config, None, credentials=delegated_credentials(config, key, subject, scopes), **kwargs)
+        super().__init__(config, None, credentials=credentials or delegated_credentials(config, key, subject, scopes),
+                         **kwargs)
+
+    def check_grant(self) -> None:
+        """Ask Google for this technician's token now: proves the key and the delegation, or raises the
+        typed refusal (``NeedsReauth`` for the organization, ``MailboxOutOfScope`` for this technician)."""
+        try:
+            self._fresh_token_for_batch()
+        except RefreshError as exc:
+            raise self._refused(exc) from None
+        except OSError as exc:
+            raise TransientError(f"Google's token service could not be reached ({type(exc).__name__}).") from None
 
     def _refused(self, exc: RefreshError) -> SyncError:
         error, description = _reason(exc)

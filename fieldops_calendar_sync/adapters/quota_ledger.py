@@ -11,9 +11,10 @@ from calsync.quota import QuotaLedger
 class OdooQuotaLedger(QuotaLedger):
     """``calsync.quota.QuotaLedger`` on ``fieldops_calendar_quota_use``, one short committed cursor per call."""
 
-    def __init__(self, connection):
+    def __init__(self, connection, key=None):
+        # ``key``: another quota the connection's requests also count against (an organization's project or app)
         self.registry = connection.env.registry
-        self.key = connection._quota_account_key()
+        self.key = key or connection._quota_account_key()
         self.company_id = connection.company_id.id
         self.connection_id = connection.id
         self.recorded = 0

@@ -292,6 +292,12 @@ class CalendarConnection(models.Model):
             if stored:
                 params.set_param(param, cipher.reencrypt(stored))
                 count += 1
+        Organization = self.env["fieldops.calendar.organization"].sudo().with_context(active_test=False)
+        for org in Organization.search([]):
+            for name in ("google_key_encrypted", "microsoft_secret_encrypted"):
+                if org[name]:
+                    org[name] = cipher.reencrypt(org[name])
+                    count += 1
         Session = self.env["fieldops.calendar.oauth.session"].sudo()
         for session in Session.search([]):
             session.payload_encrypted = cipher.reencrypt(session.payload_encrypted)

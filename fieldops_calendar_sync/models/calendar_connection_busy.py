@@ -14,14 +14,15 @@ from datetime import datetime, timedelta, timezone
 from odoo import _, api, fields, models
 
 from calsync.availability import DEFAULT_WINDOW, default_window
-from calsync.errors import ProviderError, SyncError
+from calsync.errors import Backpressure, ProviderError, SyncError
 from calsync.mapping import from_base
+from calsync.slots import DEFAULT_DAY, working_hours
 
+from ..tools.availability_params import WINDOW_MAX_DAYS, WINDOW_MIN_DAYS, WINDOW_PARAM, WORK_END_PARAM, WORK_START_PARAM
 from ..tools.odoo_time import aware, naive
 
 _logger = logging.getLogger(__name__)
 
-WINDOW_PARAM = "fieldops_calendar_sync.busy_window_days"
 REFRESHED_STATES = ("connected", "sandbox_connected", "review")
 
 
@@ -43,7 +44,21 @@ class CalendarConnection(models.Model):
             days = int(value) if value else DEFAULT_WINDOW.days
         except ValueError:
             days = DEFAULT_WINDOW.days
-        return timedelta(days=max(1, days))
+        return timedelta(days=min(WINDOW_MAX_DAYS, max(WINDOW_MIN_DAYS, days)))
+
+    @api.model
+    def _working_hours(self):
+        """The crews' working day as decimal hours (start, end), from the system parameters; 08:00 to 17:00
+        unless set, and unless what is stored does not make a day (Settings refuse such values)."""
+        params = self.env["ir.config_parameter"].sudo()
+        try:
+            hours = (float(params.get_param(WORK_START_PARAM) or DEFAULT_DAY[0]),
+                     float(params.get_param(WORK_END_PARAM) or DEFAULT_DAY[1]))
+            working_hours(*hours)
+        except ValueError:
+            _logger.warning("working hours in the system parameters are not a day; using %s to %s", *DEFAULT_DAY)
+            return DEFAULT_DAY
+        return hours
 
     def _own_busy_intervals(self):
         """The (start, end) of this calendar's events that are our jobs: as the calendar last agreed, else the
@@ -65,11 +80,13 @@ class CalendarConnection(models.Model):
         """Read this calendar's busy times over the rolling window and replace its rows with them.
 
         Raises what the client raises; the one exception handled here is Google's missing freebusy
-        permission, which marks the connection instead (the sync itself does not need it).
+        permission, which marks the connection instead (the sync itself does not need it). The reads count
+        against the provider's quota of the account with the sync's own (the same meter as pushes and pulls):
+        past its budget, ``calsync.errors.Backpressure`` leaves before the request is sent.
         """
         self.ensure_one()
         start, end = default_window(datetime.now(timezone.utc), self._busy_window())
-        client = self._make_client()
+        client = self._make_client(meter=self._quota_meter())
         try:
             answer = client.busy_times(None, start, end, own=self._own_busy_intervals())
         except ProviderError as exc:
@@ -107,6 +124,9 @@ class CalendarConnection(models.Model):
             try:
                 with self.env.cr.savepoint():
                     connection._job_env()._refresh_busy_times()
+            except Backpressure as exc:
+                # the account's quota is taken by the sync (or other readers): busy times wait for the next round
+                _logger.info("busy times of calendar connection %s not refreshed this round: %s", connection.id, exc)
             except Exception as exc:  # one calendar failing must not stop the others
                 # our own messages only: a library's exception text could carry a request, so just its class
                 detail = str(exc) if isinstance(exc, SyncError) else type(exc).__name__

@@ -27,10 +27,14 @@ class CalendarConnection(models.Model):
         window = float(params.get_param(f"{PARAM}{self.provider}_quota_window") or default.window)
         return QuotaLimit(units, window)
 
-    def _quota_meter(self):
+    def _quota_headroom(self):
+        """The share of a provider quota we allow ourselves (Settings, 90 % unless set)."""
         params = self.env["ir.config_parameter"].sudo()
         headroom = float(params.get_param(f"{PARAM}quota_headroom_percent") or 90) / 100
-        return QuotaMeter(self._quota_limit(), OdooQuotaLedger(self), headroom=min(1.0, max(0.1, headroom)))
+        return min(1.0, max(0.1, headroom))
+
+    def _quota_meter(self):
+        return QuotaMeter(self._quota_limit(), OdooQuotaLedger(self), headroom=self._quota_headroom())
 
     def _quota_used(self):
         """Units used by this account in the current quota window (for the health panel)."""

@@ -158,13 +158,19 @@ class CalendarReadiness(models.Model):
 
     @api.model
     def _key_facts(self):
-        """(key configured, secrets stored, secrets the key cannot decrypt): tokens and client secrets."""
+        """(key configured, secrets stored, secrets the key cannot decrypt): tokens, app and organization secrets."""
         params = self.env["ir.config_parameter"].sudo()
         # every company's tokens, whoever checks: the key is the whole database's
         self.env["fieldops.calendar.connection"].flush_model(["token_encrypted"])
         self.env.cr.execute(
             "SELECT token_encrypted FROM fieldops_calendar_connection WHERE token_encrypted IS NOT NULL")
         blobs = [row[0] for row in self.env.cr.fetchall()]
+        # and the organizations' service-account keys and app secrets
+        self.env["fieldops.calendar.organization"].flush_model(["google_key_encrypted", "microsoft_secret_encrypted"])
+        self.env.cr.execute("SELECT google_key_encrypted FROM fieldops_calendar_organization "
+                            "WHERE google_key_encrypted IS NOT NULL UNION ALL SELECT microsoft_secret_encrypted "
+                            "FROM fieldops_calendar_organization WHERE microsoft_secret_encrypted IS NOT NULL")
+        blobs += [row[0] for row in self.env.cr.fetchall()]
         blobs += [value for value in (params.get_param(f"fieldops_calendar_sync.{p}_client_secret")
                                       for p in readiness.PROVIDERS) if value]
         try:

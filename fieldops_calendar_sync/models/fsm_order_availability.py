@@ -5,6 +5,8 @@ calendar not up to date), so saving is never refused. Busy times are those store
 connection (``fieldops.calendar.busy``); a connection counts when it carries the job.
 """
 
+from datetime import timedelta
+
 from odoo import _, api, models
 from odoo.tools import format_datetime
 
@@ -52,3 +54,27 @@ class FsmOrder(models.Model):
             lines.append(_("And %(count)s more busy times.", count=len(blocks) - MAX_LISTED))
         lines.append(_("You can still save the job."))
         return {"warning": {"title": _("The crew is busy then"), "message": "\n".join(lines)}}
+
+    def _fieldops_slot_duration(self):
+        """How long a slot the job needs: its scheduled duration, else its end minus its start; None if neither."""
+        self.ensure_one()
+        if self.scheduled_duration and self.scheduled_duration > 0:
+            return timedelta(hours=self.scheduled_duration)
+        start, end = self.scheduled_date_start, self.scheduled_date_end
+        if start and end and end > start:
+            return end - start
+        return None
+
+    def action_fieldops_find_free_slot(self):
+        """The worker's free slots for this job, from their calendars' busy times and their other jobs."""
+        self.ensure_one()
+        wizard = self.env["fieldops.calendar.free.slots"]._build(self)
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Free slots for %(job)s", job=self.display_name),
+            "res_model": wizard._name,
+            "res_id": wizard.id,
+            "view_mode": "form",
+            "views": [[self.env.ref("fieldops_calendar_sync.view_free_slots_form").id, "form"]],
+            "target": "new",
+        }

@@ -1,9 +1,13 @@
 """Provider app credentials and sandbox mode in Settings; secrets are write-only and encrypted."""
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, ValidationError
+
+from calsync.availability import DEFAULT_WINDOW
+from calsync.slots import DEFAULT_DAY, working_hours
 
 from ..adapters import providers
+from ..tools.availability_params import WINDOW_MAX_DAYS, WINDOW_MIN_DAYS, WINDOW_PARAM, WORK_END_PARAM, WORK_START_PARAM
 from ..tools.cipher import get_cipher
 
 SECRET_PARAMS = {
@@ -77,6 +81,40 @@ class ResConfigSettings(models.TransientModel):
         "applications and clock differences.",
     )
 
+    fieldops_busy_window_days = fields.Integer(
+        string="Busy times window (days)", config_parameter=WINDOW_PARAM, default=DEFAULT_WINDOW.days,
+        help="How far ahead the crews' busy times are read from their calendars, and free slots are looked for "
+        "(days, 1 to 62).",
+    )
+    fieldops_working_hours_start = fields.Float(
+        string="Working day starts", config_parameter=WORK_START_PARAM, default=DEFAULT_DAY[0],
+        help="Free slots are offered from this time of day, in the worker's time zone.",
+    )
+    fieldops_working_hours_end = fields.Float(
+        string="Working day ends", config_parameter=WORK_END_PARAM, default=DEFAULT_DAY[1],
+        help="Free slots end by this time of day, in the worker's time zone.",
+    )
+
+    @api.constrains("fieldops_busy_window_days")
+    def _check_fieldops_busy_window_days(self):
+        for settings in self:
+            if not WINDOW_MIN_DAYS <= settings.fieldops_busy_window_days <= WINDOW_MAX_DAYS:
+                raise ValidationError(_(
+                    "The busy times window is %(days)s days: choose between %(low)s and %(high)s days.",
+                    days=settings.fieldops_busy_window_days, low=WINDOW_MIN_DAYS, high=WINDOW_MAX_DAYS))
+
+    @api.constrains("fieldops_working_hours_start", "fieldops_working_hours_end")
+    def _check_fieldops_working_hours(self):
+        for settings in self:
+            try:
+                working_hours(settings.fieldops_working_hours_start, settings.fieldops_working_hours_end)
+            except ValueError:
+                raise ValidationError(_(
+                    "The working day must start before it ends, both between 00:00 and 23:59 (it is set from "
+                    "%(start)s to %(end)s).",
+                    start=_hours_text(settings.fieldops_working_hours_start),
+                    end=_hours_text(settings.fieldops_working_hours_end))) from None
+
     @api.depends("company_id")
     def _compute_secret_set(self):
         params = self.env["ir.config_parameter"].sudo()
@@ -132,3 +170,9 @@ class ResConfigSettings(models.TransientModel):
                 "sticky": False,
             },
         }
+
+
+def _hours_text(hours):
+    """Decimal hours as the form shows them (8.5 is 08:30); negative or past-midnight values as typed."""
+    minutes = round(abs(hours) * 60)
+    return f"{'-' if hours < 0 else ''}{minutes // 60:02d}:{minutes % 60:02d}"

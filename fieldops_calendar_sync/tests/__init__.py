@@ -29,4 +29,8 @@ from . import test_translations
 from . import test_provider_errors
 from . import test_channel_renewal_cron
 from . import test_availability
+from . import test_organization
+from . import test_busy_calendar
+from . import test_free_slots
+from . import test_availability_settings
 from . import test_self_service

@@ -53,5 +53,18 @@ class TestEveryAction(SandboxCase):
                                      "action_view_conflicts", "action_view_failed_jobs", "action_preview_sync"])
         steps += button_steps(conflict, ["action_review"])
         steps += button_steps(job, ["action_view_calendar_links"])
+        organization = self.env.ref("fieldops_calendar_sync.organization_google_technicians")
+        steps += button_steps(organization, ["action_add_technicians", "action_view_technicians"])
+        # the free-slot wizard needs a job with a worker and a duration
+        slot_job = self.env["fsm.order"].create({
+            "location_id": self.env.ref("fieldservice.location_1").id,
+            "person_id": self.env.ref("fieldservice.person_1").id,
+            "scheduled_date_start": job.scheduled_date_start or "2030-01-07 09:00:00",
+            "scheduled_date_end": job.scheduled_date_end or "2030-01-07 10:00:00"})
+        steps += button_steps(slot_job, ["action_fieldops_find_free_slot"])
+        # Field Service settings, where the Calendar Sync block (availability included) lives
+        steps.append({"label": "fieldservice.action_fsm_config (form)", "xmlid": "fieldservice.action_fsm_config",
+                      "view": "form"})
         self.assertIn("fieldops_calendar_sync.action_calendar_sync_run (graph)", [s["label"] for s in steps])
+        self.assertIn("fieldops_calendar_sync.action_calendar_organization (form)", [s["label"] for s in steps])
         open_steps(self, steps)

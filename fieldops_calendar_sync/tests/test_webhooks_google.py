@@ -3,7 +3,7 @@
 import time
 from datetime import datetime, timedelta
 
-from odoo import sql_db
+from odoo import fields, sql_db
 from odoo.tests import tagged
 
 from ..models.calendar_webhook_rejection import tally_for
@@ -102,6 +102,25 @@ class TestGoogleWebhooks(SandboxCase):
         finally:
             worker.execute("SELECT pg_advisory_unlock(%s)", (self.connection._lock_key(),))
             worker.close()
+
+    def test_notifications_just_after_a_push_wait_for_the_rest_of_the_echo(self):
+        before = self._pull_jobs()
+        self.connection.sudo().last_push_at = fields.Datetime.now() - timedelta(seconds=1)
+        self.env.flush_all()
+        asked = datetime.now()
+        for number in ("21", "22", "23"):  # each created event notified on its own, as Graph does
+            self.assertEqual(self._post(**{"X-Goog-Message-Number": number}).status_code, 200)
+        self.env.invalidate_all()
+        echo = self._pull_jobs() - before
+        self.assertEqual(len(echo), 1, "one pull reads the echo of the whole push")
+        self.assertGreater(echo.eta, asked + timedelta(seconds=1))
+        echo.write({"state": "done"})
+        # a minute later the calendar is quiet again: a person's edit is pulled at once
+        self.connection.sudo().last_push_at = fields.Datetime.now() - timedelta(minutes=1)
+        self.env.flush_all()
+        self.assertEqual(self._post(**{"X-Goog-Message-Number": "24"}).status_code, 200)
+        self.env.invalidate_all()
+        self.assertFalse((self._pull_jobs() - before - echo).eta)
 
     def test_sync_message_is_acknowledged_without_a_pull(self):
         before = self._pull_jobs()

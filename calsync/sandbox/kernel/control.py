@@ -14,6 +14,8 @@ def shared_actions(emu) -> dict:
     return {
         "inject_fault": lambda p: emu.inject_fault(p["kind"], p.get("count", 1), p.get("retry_after"),
                                                    p.get("delay"), p.get("path_contains"), p.get("after", 0)),
+        # an admin creates a user (Google Admin console, Entra "New user"): the account exists, nobody signed in
+        "create_account": lambda p: {"account": emu.create_account(p["account"])},
         "person_create": lambda p: {"id": emu.person_create(p["account"], p.get("fields", {}),
                                                             p.get("calendar_id"))},
         "person_create_series": lambda p: {"id": emu.person_create_series(p["account"], p.get("fields", {}),

@@ -84,7 +84,8 @@ class EmulatorBase:
 
     # -- accounts ------------------------------------------------------------------------------
     def create_account(self, name) -> str:
-        """A new account, as signing up at the provider makes one: only the sign-in page calls this."""
+        """A new account, as signing up at the provider (or an admin creating the user) makes one: the sign-in
+        page and the control action ``create_account`` call this."""
         return self.accounts.add(name)
 
     def require_account(self, account) -> None:
