@@ -124,6 +124,9 @@ class CalendarConnection(models.Model):
         company = person.sudo().company_id or self.env.company
         if company not in user.company_ids:
             raise AccessError(_("Your user cannot work in %s, the company of this worker profile.", company.name))
+        refusal = self._self_service_refusal(person, company)
+        if refusal:
+            raise UserError(refusal)
         Connection = self.sudo().with_company(company)
         connection = Connection.search([("self_service_user_id", "=", user.id), ("person_ids", "in", person.id)],
                                        limit=1)
@@ -147,6 +150,25 @@ class CalendarConnection(models.Model):
             connection.message_post(body=_("%s connects their own calendar.", user.name))
         # the sign-in itself runs as the technician: the same checks as for anyone who clicks Connect
         return connection.with_user(user).with_company(company).sudo(False).action_connect()
+
+    @api.model
+    def _self_service_refusal(self, person, company):
+        """Why ``person`` may not connect their own calendar in ``company`` (False when they may).
+
+        Where the company has an organization connection (granted: connected, or needing its grant renewed),
+        technicians' calendars are reached through it, added by a manager: a second, personal connection of
+        the same calendar would fight it. One still waiting for its grant (draft) reaches nobody yet.
+        """
+        organizations = self.env["fieldops.calendar.organization"].sudo().search_count(
+            [("company_id", "=", company.id), ("state", "in", ("connected", "needs_reauth"))], limit=1)
+        if organizations:
+            return _("%s reaches technicians' calendars through its organization connection: ask a Field "
+                     "Service manager to add you to it.", company.name)
+        through_org = self.sudo().search_count(
+            [("organization_id", "!=", False), ("person_ids", "in", person.id)], limit=1)
+        if through_org:
+            return _("Your calendar already syncs through your organization's connection.")
+        return False
 
     def _after_connect(self):
         """A technician's own calendar syncs at once: there is no admin to review a first-sync preview."""

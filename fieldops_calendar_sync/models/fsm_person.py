@@ -32,7 +32,8 @@ class FSMPerson(models.Model):
             connection = mine and Connection.search(
                 [("self_service_user_id", "=", user.id), ("person_ids", "in", person.id)], limit=1)
             person.fieldops_is_me = mine
-            person.fieldops_self_service = mine and enabled
+            person.fieldops_self_service = mine and enabled and not Connection._self_service_refusal(
+                person, person.sudo().company_id or self.env.company)
             person.fieldops_my_calendar_state = connection.state if connection else False
             person.fieldops_my_calendar_provider = connection.provider if connection else False
             person.fieldops_my_calendar_account = connection.account_email if connection else False

@@ -24,7 +24,9 @@ class ResUsers(models.Model):
         for user in self:
             person = Person.search([("partner_id", "=", user.partner_id.id)], limit=1) if user.partner_id else Person
             user.fieldops_worker_id = person
-            user.fieldops_self_service = bool(person) and enabled and user.has_group("fieldservice.group_fsm_user")
+            user.fieldops_self_service = bool(person) and enabled and user.has_group("fieldservice.group_fsm_user") \
+                and not self.env["fieldops.calendar.connection"]._self_service_refusal(
+                    person, person.company_id or user.company_id)
 
     def action_fieldops_my_calendar(self):
         """Open one's own worker profile, where Connect my calendar is."""

@@ -245,6 +245,23 @@ class TestSelfServiceConnect(SelfServiceMixin, SandboxHttpCase):
         self.person.invalidate_recordset()
         self.assertTrue(self.person.with_user(self.tech).fieldops_self_service)
 
+    def test_a_company_with_an_organization_connection_adds_technicians_itself(self):
+        organization = self.env["fieldops.calendar.organization"].create({
+            "name": "Workspace", "provider": "google", "google_domain": "example.test",
+            "responsible_user_id": self.manager.id})
+        self.assertTrue(self.person.with_user(self.tech).fieldops_self_service, "not granted yet: it reaches nobody")
+        organization.sudo().state = "connected"
+        self.person.invalidate_recordset()
+        self.tech.invalidate_recordset()
+        self.assertFalse(self.person.with_user(self.tech).fieldops_self_service, "no button")
+        self.assertFalse(self.tech.with_user(self.tech).fieldops_self_service, "not in the preferences either")
+        with self.assertRaisesRegex(UserError, "organization connection"):
+            self.person.with_user(self.tech).action_connect_my_google_calendar()
+        self.assertFalse(self._mine())
+        organization.sudo().state = "disconnected"  # the grant is gone: technicians connect their own again
+        self.person.invalidate_recordset()
+        self.assertTrue(self.person.with_user(self.tech).fieldops_self_service)
+
     def test_the_technician_disconnects_their_calendar(self):
         self.assertEqual(self._connect_mine(self.tech, self.person).status_code, 303)
         connection = self._mine()
