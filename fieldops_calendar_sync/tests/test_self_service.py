@@ -262,6 +262,19 @@ class TestSelfServiceConnect(SelfServiceMixin, SandboxHttpCase):
         self.person.invalidate_recordset()
         self.assertTrue(self.person.with_user(self.tech).fieldops_self_service)
 
+    def test_a_worker_whose_calendar_syncs_through_the_organization_is_refused(self):
+        organization = self.env["fieldops.calendar.organization"].create({
+            "name": "Workspace", "provider": "google", "google_domain": "example.test",
+            "responsible_user_id": self.manager.id})
+        self.Connection.create({"name": "Tess through the organization", "provider": "google",
+                                "organization_id": organization.id, "person_ids": [(6, 0, self.person.ids)],
+                                "account_email": "tess.work@example.test", "responsible_user_id": self.manager.id})
+        self.person.invalidate_recordset()
+        self.assertFalse(self.person.with_user(self.tech).fieldops_self_service)
+        with self.assertRaisesRegex(UserError, "already syncs through your organization"):
+            self.person.with_user(self.tech).action_connect_my_microsoft_calendar()
+        self.assertFalse(self._mine())
+
     def test_the_technician_disconnects_their_calendar(self):
         self.assertEqual(self._connect_mine(self.tech, self.person).status_code, 303)
         connection = self._mine()
