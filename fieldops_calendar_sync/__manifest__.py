@@ -20,6 +20,7 @@
     "data": [
         "security/ir.model.access.csv",
         "security/security.xml",
+        "security/self_service_security.xml",
         "data/queue_job_data.xml",
         "data/ir_cron.xml",
         "data/readiness_cron.xml",
@@ -32,6 +33,7 @@
         "views/fsm_order_views.xml",
         "views/calendar_readiness_views.xml",
         "views/res_config_settings_views.xml",
+        "views/self_service_views.xml",
         "views/calendar_health_views.xml",
         "views/oauth_templates.xml",
         "wizard/conflict_review_views.xml",

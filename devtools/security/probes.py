@@ -83,7 +83,9 @@ def probe_user(product, world, results, client, own_company, other_company, labe
     foreign, own = {}, {}
     for model, table in ADDON_MODELS.items():
         foreign[model] = [int(r[0]) for r in product.rows(f"SELECT id FROM {table} WHERE company_id = {other_company}")]
-        own[model] = [int(r[0]) for r in product.rows(f"SELECT id FROM {table} WHERE company_id = {own_company}")]
+        # a technician's own calendar is not among the calendars the user may see (probed on its own below)
+        mine = " AND self_service_user_id IS NULL" if model == "fieldops.calendar.connection" else ""
+        own[model] = [int(r[0]) for r in product.rows(f"SELECT id FROM {table} WHERE company_id = {own_company}{mine}")]
     conn_ids_other = foreign["fieldops.calendar.connection"]
     conn_ids_own = own["fieldops.calendar.connection"]
     models_sql = ", ".join(f"'{m}'" for m in [*ADDON_MODELS, *WIZARDS])
@@ -255,6 +257,23 @@ def probe_user(product, world, results, client, own_company, other_company, labe
             diff = changed(before, product.fingerprint())
             record(f"fieldops.calendar.connection.{name} on own company's calendar (managers only)", answer.text,
                    answer.brief() + diff, "refused or no effect", not diff)
+    own_calendar = getattr(world, "own_calendar", None)
+    if label.startswith("company A's dispatcher") and own_calendar:
+        # a technician's own calendar is theirs and the managers': not the dispatcher's to see or press
+        answer = client.call("fieldops.calendar.connection", "search_read", [[("id", "=", own_calendar)]],
+                             {"fields": ["name"]})
+        record("a technician's own calendar: searched by the dispatcher", answer.text, answer.brief() +
+               (f", {len(answer.result)} row(s)" if answer.ok else ""), "nothing found, or refused",
+               not answer.ok or not answer.result)
+        for name, args in (("read", [[own_calendar], ["name", "account_email", "state"]]),
+                           ("write", [[own_calendar], {"name": "pwned"}]),
+                           ("action_disconnect", [[own_calendar]]), ("action_connect", [[own_calendar]]),
+                           ("action_sync_now", [[own_calendar]])):
+            before = product.fingerprint()
+            answer = client.call("fieldops.calendar.connection", name, args)
+            diff = changed(before, product.fingerprint())
+            record(f"a technician's own calendar: {name} by the dispatcher", answer.text, answer.brief() + diff,
+                   "refused, nothing changed", refused(answer) and not diff)
     for name in PRIVATE_METHODS:
         answer = client.call("fieldops.calendar.connection", name, [conn_ids_own[:1] or conn_ids_other[:1]])
         record(f"private method {name} through call_kw", answer.text, answer.brief(), "refused", refused(answer))

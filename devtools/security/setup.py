@@ -36,6 +36,41 @@ def callback_path(location, **changes):
     return f"{split.path}?{urllib.parse.urlencode(params)}"
 
 
+def connect_own_calendar(world, product, admin, check, company, location):
+    """A technician of company A connects their own Google calendar from their worker profile (issue #25).
+
+    No admin takes part: the technician clicks, signs in and comes back; the queued work then runs as them.
+    """
+    account = "sec-own-a@example.test"
+    partner = admin.call("res.partner", "create", [{"name": "Tess Fieldtech", "email": account}]).result
+    groups = [world.ref("fieldservice", "group_fsm_user"), world.ref("base", "group_user")]
+    user = admin.call("res.users", "create", [{
+        "name": "Tess Fieldtech", "login": "technician", "password": "technician", "partner_id": partner,
+        "company_id": company, "company_ids": [(6, 0, [company])], "groups_id": [(6, 0, groups)]}]).result
+    person = admin.call("fsm.person", "create", [{"partner_id": partner}]).result
+    jobs = admin.call("fsm.order", "create", [[{
+        "location_id": location, "person_id": person, "company_id": company,
+        "description": f"<p>Technician's own job {n}</p>",
+        "scheduled_date_start": f"2026-12-{20 + n:02d} 09:00:00",
+        "scheduled_date_end": f"2026-12-{20 + n:02d} 10:00:00"} for n in range(2)]],
+        context={"allowed_company_ids": [company]})
+    check("a technician linked to a worker profile, with 2 jobs of their own", bool(user and person and jobs.ok),
+          jobs.brief())
+    world.technician = Client(product.base, "technician").login("technician", "technician", [company])
+    answer = world.technician.call("fsm.person", "action_connect_my_google_calendar", [[person]])
+    check("the technician's Connect my Google Calendar leads to the sign-in page", answer.ok, answer.brief())
+    page = world.browser.get(answer.result["url"], verify=world.p.sandbox["ca_cert"], timeout=30)
+    consent = world.browser.post(page.url, data={"account": account, "decision": "allow"}, allow_redirects=False,
+                                 verify=world.p.sandbox["ca_cert"], timeout=30)
+    back = world.technician.get(callback_path(consent.headers.get("Location", "")))
+    row = product.rows(f"SELECT id, state FROM fieldops_calendar_connection WHERE self_service_user_id = {user}")
+    check("the technician's own calendar connected by the callback, as the technician",
+          back.status_code == 303 and len(row) == 1 and row[0][1] == "sandbox_connected",
+          f"HTTP {back.status_code}, {row}")
+    world.own_calendar = int(row[0][0])
+    world.connections[("google", f"own calendar of company {company}")] = (world.own_calendar, account)
+
+
 def setup(product, results):
     import requests
 
@@ -100,6 +135,7 @@ def setup(product, results):
             "scheduled_date_start": f"2026-12-{10 + n:02d} 09:00:00",
             "scheduled_date_end": f"2026-12-{10 + n:02d} 10:00:00"} for n in range(3)]], context=ctx)
         check(f"3 jobs created for that calendar ({account})", jobs.ok, jobs.brief())
+    connect_own_calendar(world, product, admin, check, A, location_a)
     check("queued pushes, pulls and channel openings ran", product.wait_quiet())
     missing = product.scalar("""
         SELECT count(*) FROM fieldops_calendar_connection c WHERE c.state = 'sandbox_connected'

@@ -31,3 +31,7 @@ from . import calendar_connection_busy
 from . import fsm_order_availability
 from . import calendar_organization
 from . import calendar_connection_organization
+from . import calendar_connection_self_service
+from . import fsm_person
+from . import res_config_settings_self_service
+from . import res_users

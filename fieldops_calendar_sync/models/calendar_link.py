@@ -104,7 +104,7 @@ class CalendarLink(models.Model):
     @api.depends("job_id", "connection_id")
     def _compute_display_name(self):
         for link in self:
-            link.display_name = f"{link.job_id.name or '?'} @ {link.connection_id.name or '?'}"
+            link.display_name = f"{link.job_id.name or '?'} @ {link.connection_id.display_name or '?'}"
 
     def _base(self):
         self.ensure_one()

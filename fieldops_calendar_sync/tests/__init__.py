@@ -33,3 +33,4 @@ from . import test_organization
 from . import test_busy_calendar
 from . import test_free_slots
 from . import test_availability_settings
+from . import test_self_service
