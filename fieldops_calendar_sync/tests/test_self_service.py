@@ -5,7 +5,6 @@ linked and pushed. Then who sees, changes and disconnects such a calendar: that 
 company's Field Service managers, nobody else.
 """
 
-import base64
 import os
 import time
 import urllib.parse
@@ -15,6 +14,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 from odoo.tests.common import ChromeBrowser
 
+from .browser_steps import BrowserSteps
 from .sandbox import SandboxHttpCase, run_job
 
 MANAGER = "fieldservice.group_fsm_manager,base.group_user"
@@ -291,7 +291,7 @@ class TestSelfServiceConnect(SelfServiceMixin, SandboxHttpCase):
 
 
 @tagged("post_install", "-at_install")
-class TestSelfServiceTour(SelfServiceMixin, SandboxHttpCase):
+class TestSelfServiceTour(BrowserSteps, SelfServiceMixin, SandboxHttpCase):
     def test_the_technician_sees_connect_my_calendar_on_their_profile(self):
         self.env.flush_all()
         url = f"/odoo/action-fieldservice.action_fsm_person/{self.person.id}"
@@ -324,8 +324,7 @@ class TestSelfServiceTour(SelfServiceMixin, SandboxHttpCase):
 
     def _screenshot_profile(self, url, name, ready_selector):
         """Saved where FIELDOPS_SCREENSHOT_DIR points (to look at the page), otherwise not taken."""
-        directory = os.environ.get("FIELDOPS_SCREENSHOT_DIR")
-        if not directory:
+        if not os.environ.get("FIELDOPS_SCREENSHOT_DIR"):
             return
         self.env.flush_all()
         browser = ChromeBrowser(self, success_signal="tour succeeded")
@@ -333,10 +332,7 @@ class TestSelfServiceTour(SelfServiceMixin, SandboxHttpCase):
             self.authenticate("tess", "tess", browser=browser)
             browser.navigate_to(f"{self.base_url()}{url}", wait_stop=True)
             self.assertTrue(browser._wait_ready(f"!!document.querySelector('{ready_selector}')", 30))
-            shot = browser._websocket_request("Page.captureScreenshot", params={"format": "png"}, timeout=30)
-            os.makedirs(directory, exist_ok=True)
-            with open(os.path.join(directory, f"{name}.png"), "wb") as handle:
-                handle.write(base64.b64decode(shot["data"]))
+            self._screenshot(browser, name)
         finally:
             browser.stop()
             self._wait_remaining_requests()
