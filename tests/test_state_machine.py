@@ -216,15 +216,19 @@ class SyncMachine(RuleBasedStateMachine):
     def push_then_crash(self, conn):
         """The worker dies after the provider acted but before the commit that would have recorded it.
 
-        Commits made before the provider was called (the write-ahead of what is being sent) happened.
+        Commits made before the calendar changed (the write-ahead of what is being sent) happened, those
+        after it are lost. A write the calendar refused (a 412, re-planned within the same push) changed
+        nothing: the worker was alive after it and committed what came next, the re-planned write's
+        write-ahead included (counting refused writes dropped that commit, so the landed re-planned
+        write looked like a person's edit: a crash no worker can have).
         """
         store = self.stores[conn]
         original = store.commit
         calendar = self.calendars[conn]
-        writes_before = calendar.write_calls
+        changed_before = calendar.last_seq
 
         def commit():
-            if calendar.write_calls == writes_before:
+            if calendar.last_seq == changed_before:
                 original()
 
         store.commit = commit
