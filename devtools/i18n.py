@@ -31,11 +31,12 @@ PLURAL_FORMS = {"fr": "nplurals=2; plural=(n > 1);", "de": "nplurals=2; plural=(
 ALLOW_IDENTICAL = frozenset({
     "Google", "Google Calendar", "Microsoft", "Microsoft 365", "Microsoft 365 / Outlook", "ID", "iCalUID",
     "Nonce", "https://erp.example.com", "%(job)s: %(kind)s", "%s h", "%s min", "%s s",
+    "Google Workspace", "%(status)s: %(who)s", '<span invisible="not fieldops_my_calendar_account"> · </span>',
 })
 # words spelt the same in the language itself (checked one by one; keep this short)
 SAME_IN_LANGUAGE = {
-    "fr": frozenset({"Messages", "Minute", "Options", "Quota", "Total", "Validation", "notes"}),
-    "de": frozenset({"Minute", "Name", "Revision", "Status", "Teams", "Token"}),
+    "fr": frozenset({"Messages", "Minute", "Options", "Quota", "Total", "Validation", "notes", "Tenant"}),
+    "de": frozenset({"Minute", "Name", "Problem", "Revision", "Status", "Teams", "Token"}),
     "es": frozenset({"Error", "Token", "Total"}),
 }
 
