@@ -36,6 +36,8 @@ ADDON_MODELS = {
     "fieldops.calendar.quota.use": "fieldops_calendar_quota_use",
     "fieldops.calendar.sync.history": "fieldops_calendar_sync_history",
     "fieldops.calendar.sync.run": "fieldops_calendar_sync_run",
+    "fieldops.calendar.organization": "fieldops_calendar_organization",
+    "fieldops.calendar.busy": "fieldops_calendar_busy",
 }
 WIZARDS = ["fieldops.calendar.conflict.review", "fieldops.calendar.conflict.review.line",
            "fieldops.calendar.sync.preview", "fieldops.calendar.sync.preview.line"]
@@ -43,6 +45,7 @@ SECRET_FIELDS = {
     "fieldops.calendar.connection": ["token_encrypted", "sync_cursor"],
     "fieldops.calendar.channel": ["token_hash"],
     "fieldops.calendar.oauth.session": ["payload_encrypted"],
+    "fieldops.calendar.organization": ["google_key_encrypted", "microsoft_secret_encrypted"],
 }
 WRITE_PROBE = {
     "fieldops.calendar.connection": {"name": "pwned"},
@@ -55,6 +58,8 @@ WRITE_PROBE = {
     "fieldops.calendar.quota.use": {"units": 0},
     "fieldops.calendar.sync.history": {"changes": "pwned"},
     "fieldops.calendar.sync.run": {"outcome": "error"},
+    "fieldops.calendar.organization": {"name": "pwned"},
+    "fieldops.calendar.busy": {"status": "tentative"},
     "queue.job": {"state": "done"},
     "mail.message": {"body": "pwned"},
     "mail.tracking.value": {"old_value_char": "pwned"},
@@ -311,7 +316,8 @@ class Product:
 
     def fingerprint(self):
         """What an attacker must not change, by part: connections (tokens, cursors), channels, links,
-        conflicts, credentials in the parameters, queued work, sign-ins in progress, messages, attachments."""
+        conflicts, credentials in the parameters, queued work, sign-ins in progress, messages, attachments,
+        organization connections (their keys and secrets), busy times."""
         rows = self.rows("""
             SELECT part, md5(string_agg(x, ',' ORDER BY x)) FROM (
               SELECT 'connections', concat_ws('/', id, name, state, md5(coalesce(token_encrypted, '')), sync_cursor,
@@ -329,6 +335,10 @@ class Product:
               UNION ALL SELECT 'attachments', concat_ws('/', id, name) FROM ir_attachment
               UNION ALL SELECT 'jobs', concat_ws('/', id, scheduled_date_start, md5(coalesce(description, '')))
                 FROM fsm_order
+              UNION ALL SELECT 'organizations', concat_ws('/', id, name, state, md5(coalesce(google_key_encrypted, '')),
+                                                 md5(coalesce(microsoft_secret_encrypted, '')), company_id)
+                FROM fieldops_calendar_organization
+              UNION ALL SELECT 'busy times', concat_ws('/', id, status, start, "end") FROM fieldops_calendar_busy
             ) t(part, x) GROUP BY part""")
         return dict(rows)
 

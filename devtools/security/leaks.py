@@ -93,6 +93,7 @@ def leak_scan(product, world, results):
     results.section("leak scan", "4. Scanning the database, the filestore and the logs for every secret")
     issued = product.control("google", "secrets")["secrets"] + product.control("microsoft", "secrets")["secrets"]
     by_value = {item["value"]: item["kind"] for item in issued}
+    by_value.update(getattr(world, "secret_extras", {}))  # secrets made by the suite itself (an uploaded key)
     needles = Needles(by_value)
     scanner_self_check(product, needles, by_value, results)
     counts = {}

@@ -71,6 +71,55 @@ def connect_own_calendar(world, product, admin, check, company, location):
     world.connections[("google", f"own calendar of company {company}")] = (world.own_calendar, account)
 
 
+def connect_organization(world, product, admin, check, company, location):
+    """An organization connection of company A (issue #25): the admin uploads a service account's JSON key.
+
+    The key is made here, as Google Cloud would hand it out (its public half registered at the sandbox, its
+    client id authorized for the calendar scopes, as the Workspace admin does), so that the leak scan can
+    look for the private key the product must only ever hold encrypted.
+    """
+    import base64
+    import json
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    domain = "sec-org.example.test"
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    public = private.public_key().public_bytes(serialization.Encoding.PEM,
+                                               serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    email = "sec-org@sec-project.iam.gserviceaccount.com"
+    client_id = product.control("google", "register_service_account",
+                                {"client_email": email, "public_key_pem": public, "domain": domain})["client_id"]
+    product.control("google", "authorize_delegation", {"client_id": client_id, "scopes": [
+        "https://www.googleapis.com/auth/calendar.events", "https://www.googleapis.com/auth/calendar.freebusy"]})
+    key = {"type": "service_account", "project_id": "sec-project", "private_key_id": "sec1", "private_key": pem,
+           "client_email": email, "client_id": client_id, "token_uri": "https://oauth2.googleapis.com/token"}
+    ctx = {"allowed_company_ids": [company]}
+    org = admin.call("fieldops.calendar.organization", "create", [{
+        "name": "Security organization A", "provider": "google", "google_domain": domain, "company_id": company,
+        "google_key_file": base64.b64encode(json.dumps(key).encode()).decode()}], context=ctx)
+    connected = org.ok and admin.call("fieldops.calendar.organization", "action_connect", [[org.result]],
+                                      context=ctx).ok
+    check("an organization connection of company A with an uploaded service-account key", connected, org.brief())
+    persons = [admin.call("fsm.person", "create", [{"name": f"Org tech {n}", "email": f"tech{n}@{domain}",
+                                                    "company_id": company}], context=ctx).result for n in range(2)]
+    jobs = admin.call("fsm.order", "create", [[{
+        "location_id": location, "person_id": person, "company_id": company,
+        "scheduled_date_start": "2026-12-28 09:00:00", "scheduled_date_end": "2026-12-28 10:00:00"}
+        for person in persons]], context=ctx)
+    wizard = admin.call("fieldops.calendar.organization.add", "create", [{
+        "organization_id": org.result, "person_ids": [(6, 0, persons)]}], context=ctx)
+    added = wizard.ok and admin.call("fieldops.calendar.organization.add", "action_add", [[wizard.result]],
+                                     context=ctx).ok
+    check("two technicians with a job each added to the organization", jobs.ok and added, wizard.brief())
+    # the key's body, line by line (a line is unique; the product may hold it JSON-escaped, or not at all)
+    world.secret_extras = {line: "organization service-account private key" for line in pem.splitlines()
+                           if len(line) == 64}
+
+
 def setup(product, results):
     import requests
 
@@ -136,6 +185,7 @@ def setup(product, results):
             "scheduled_date_end": f"2026-12-{10 + n:02d} 10:00:00"} for n in range(3)]], context=ctx)
         check(f"3 jobs created for that calendar ({account})", jobs.ok, jobs.brief())
     connect_own_calendar(world, product, admin, check, A, location_a)
+    connect_organization(world, product, admin, check, A, location_a)
     check("queued pushes, pulls and channel openings ran", product.wait_quiet())
     missing = product.scalar("""
         SELECT count(*) FROM fieldops_calendar_connection c WHERE c.state = 'sandbox_connected'

@@ -274,6 +274,7 @@ class CalendarOrganization(models.Model):
 
     def action_view_technicians(self):
         self.ensure_one()
+        self.check_access("read")  # a button of a record one cannot see is not a way in
         action = self.env["ir.actions.act_window"]._for_xml_id("fieldops_calendar_sync.action_calendar_health")
         action.update({"domain": [("organization_id", "=", self.id)], "name": _("Technician calendars"),
                        "context": {"group_by": ["organization_id"], "active_test": False}})
