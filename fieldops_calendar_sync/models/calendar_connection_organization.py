@@ -14,8 +14,9 @@ from calsync.quota import GOOGLE_PROJECT_LIMIT, GRAPH_APP_LIMIT, MeterChain, Quo
 from ..adapters import providers
 from ..adapters.quota_ledger import OdooQuotaLedger
 
-# fields an organization sets on its technician calendars: one technician, one calendar, one grant
-ORGANIZATION_OWNED = ("organization_id", "provider", "account_email", "person_ids", "company_id", "calendar_ref")
+# what an organization decides of its technician calendars (one technician, their address, its grant): changed
+# only by the organization itself (``fieldops_organization_write``)
+ORGANIZATION_OWNED = frozenset({"organization_id", "provider", "account_email", "person_ids"})
 
 
 class CalendarConnection(models.Model):
@@ -52,7 +53,7 @@ class CalendarConnection(models.Model):
                                         org=org.name, company=org.company_id.name))
 
     def write(self, vals):
-        if {"account_email", "person_ids", "provider", "organization_id"} & set(vals):
+        if ORGANIZATION_OWNED & set(vals):
             owned = self.filtered("organization_id")
             if owned and not self.env.context.get("fieldops_organization_write"):
                 raise UserError(_("The organization decides the technician and address of %s: remove the "
@@ -73,9 +74,11 @@ class CalendarConnection(models.Model):
         if not self.organization_id:
             return meter
         org = self.organization_id
-        limit = GOOGLE_PROJECT_LIMIT if org.provider == "google" else GRAPH_APP_LIMIT
-        ident = (org.google_client_email if org.provider == "google" else org.microsoft_client_id) or org.id
-        ledger = OdooQuotaLedger(self, key=f"{org.provider}-{'project' if org.provider == 'google' else 'app'}:{ident}")
+        if org.provider == "google":  # Google counts per project, Graph per app
+            limit, shared = GOOGLE_PROJECT_LIMIT, f"google-project:{org.google_client_email or org.id}"
+        else:
+            limit, shared = GRAPH_APP_LIMIT, f"microsoft-app:{org.microsoft_client_id or org.id}"
+        ledger = OdooQuotaLedger(self, key=shared)
         return MeterChain(meter, QuotaMeter(limit, ledger, headroom=self._quota_headroom()))
 
     # -- what the provider says of the grant ---------------------------------------------------------

@@ -160,23 +160,24 @@ class CalendarOrganization(models.Model):
     def _config(self):
         """The provider configuration of this organization's grant (sandbox or real)."""
         self.ensure_one()
-        if providers.sandbox_mode(self.env):
-            info = providers.sandbox_info(self.env)
-            side = info[self.provider]
-            if self.provider == "google":
+        info = providers.sandbox_info(self.env) if providers.sandbox_mode(self.env) else None
+        if self.provider == "google":
+            if info:
+                side = info["google"]
                 return GoogleConfig.sandbox(side["base_url"], info["ca_cert"], client_id=side["client_id"],
                                             client_secret=side["client_secret"])
+            return GoogleConfig.production("", "")  # a service account needs no OAuth client: only the token URI
+        secret = self._microsoft_secret()  # decrypted once
+        if info:
+            side = info["microsoft"]
             return MicrosoftConfig.sandbox(side["base_url"], info["ca_cert"],
                                            tenant=self.microsoft_tenant or SANDBOX_TENANT,
                                            client_id=self.microsoft_client_id or side["client_id"],
-                                           client_secret=self._microsoft_secret() or side["client_secret"])
-        if self.provider == "google":
-            return GoogleConfig.production("", "")  # a service account needs no OAuth client: only the token URI
-        if not (self.microsoft_tenant and self.microsoft_client_id and self._microsoft_secret()):
+                                           client_secret=secret or side["client_secret"])
+        if not (self.microsoft_tenant and self.microsoft_client_id and secret):
             raise UserError(_("Enter the tenant, the application (client) id and the client secret of %s first.",
                               self.name))
-        return MicrosoftConfig.production(self.microsoft_client_id, self._microsoft_secret(),
-                                          tenant=self.microsoft_tenant.strip())
+        return MicrosoftConfig.production(self.microsoft_client_id, secret, tenant=self.microsoft_tenant.strip())
 
     def _google_key(self):
         blob = self.sudo().google_key_encrypted
@@ -311,7 +312,7 @@ class CalendarOrganization(models.Model):
         """Workers who may join this organization: a work e-mail, of its company (or of no company while the
         admin works in this one), and not in it already."""
         self.ensure_one()
-        taken = self.with_context(active_test=False).connection_ids.filtered("active").person_ids
+        taken = self.connection_ids.person_ids  # the active ones: a removed technician may come back
         companies = [self.company_id.id]
         if self.env.company == self.company_id:
             companies.append(False)
@@ -372,9 +373,10 @@ class CalendarOrganization(models.Model):
         connection.sudo().write({"state": "error", "last_error": message, "last_error_kind": "out_of_scope"})
         connection.sudo().message_post(body=_("Outside the organization's grant: %s", message))
         org = self.sudo()
-        if not org.activity_ids.filtered(lambda a: a.summary == _("Technicians outside the grant of %s", org.name)):
+        summary = _("Technicians outside the grant of %s", org.name)
+        if not org.activity_ids.filtered(lambda a: a.summary == summary):
             org.activity_schedule("mail.mail_activity_data_todo", user_id=org.responsible_user_id.id,
-                                  summary=_("Technicians outside the grant of %s", org.name),
+                                  summary=summary,
                                   note=_("Some technicians' calendars are outside what the organization's grant "
                                          "reaches (see the technicians marked 'Outside the grant'). Add them to "
                                          "the grant's scope, or remove them from the organization."))
