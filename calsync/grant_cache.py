@@ -42,11 +42,12 @@ def _kept(key: str, make, renew=False):
     with _lock:
         if renew:
             _entries[key] = made
-        found = _entries.setdefault(key, made)
+        else:  # another thread may have made one meanwhile: keep the first
+            made = _entries.setdefault(key, made)
         _entries.move_to_end(key)
         while len(_entries) > MAX_ENTRIES:
             _entries.popitem(last=False)
-    return found
+    return made
 
 
 def delegated_credentials(config, key: dict, subject: str, scopes) -> object:

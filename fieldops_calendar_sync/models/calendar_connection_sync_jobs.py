@@ -373,8 +373,8 @@ class CalendarConnection(models.Model):
     def _echoes_expected(self):
         """A sync of this calendar runs now, or a push ended moments ago: our own writes are coming back."""
         self.ensure_one()
-        pushed = self.last_push_at
-        return self._lock_held() or bool(pushed and fields.Datetime.now() - pushed < ECHO_WINDOW)
+        pushed = self.last_push_at  # read first: the lock costs a query on the webhook's hot path
+        return bool(pushed and fields.Datetime.now() - pushed < ECHO_WINDOW) or self._lock_held()
 
     def _pull_waiting(self, key):
         """A pull with this identity is queued and not started: one cheap query on the webhook's hot path."""
