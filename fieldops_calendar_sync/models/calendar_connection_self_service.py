@@ -104,6 +104,11 @@ class CalendarConnection(models.Model):
 
     # -- connecting one's own calendar ---------------------------------------------------
     @api.model
+    def _own_calendar_domain(self, person, user):
+        """The connection ``user`` connected themselves for their worker profile ``person``."""
+        return [("self_service_user_id", "=", user.id), ("person_ids", "in", person.id)]
+
+    @api.model
     def _self_service_connect(self, person, provider):
         """Create (or reuse) the current user's own connection for ``person`` and start the sign-in.
 
@@ -128,8 +133,7 @@ class CalendarConnection(models.Model):
         if refusal:
             raise UserError(refusal)
         Connection = self.sudo().with_company(company)
-        connection = Connection.search([("self_service_user_id", "=", user.id), ("person_ids", "in", person.id)],
-                                       limit=1)
+        connection = Connection.search(self._own_calendar_domain(person, user), limit=1)
         if connection and connection.provider != provider:
             if connection._is_connected():
                 current = dict(self._fields["provider"]._description_selection(self.env))[connection.provider]

@@ -29,8 +29,7 @@ class FSMPerson(models.Model):
         Connection = self.env["fieldops.calendar.connection"].sudo()
         for person in self:
             mine = bool(person.id) and bool(user.partner_id) and person.sudo().partner_id == user.partner_id
-            connection = mine and Connection.search(
-                [("self_service_user_id", "=", user.id), ("person_ids", "in", person.id)], limit=1)
+            connection = mine and Connection.search(Connection._own_calendar_domain(person, user), limit=1)
             person.fieldops_is_me = mine
             person.fieldops_self_service = mine and enabled and not Connection._self_service_refusal(
                 person, person.sudo().company_id or self.env.company)
@@ -43,8 +42,8 @@ class FSMPerson(models.Model):
         self.ensure_one()
         if not self.fieldops_is_me:
             raise UserError(_("This worker profile is not linked to your user."))
-        connection = self.env["fieldops.calendar.connection"].search(
-            [("self_service_user_id", "=", self.env.uid), ("person_ids", "in", self.id)], limit=1)
+        Connection = self.env["fieldops.calendar.connection"]
+        connection = Connection.search(Connection._own_calendar_domain(self, self.env.user), limit=1)
         if not connection:
             raise UserError(_("You have not connected your calendar yet."))
         return connection

@@ -7,7 +7,14 @@ from calsync.availability import DEFAULT_WINDOW
 from calsync.slots import DEFAULT_DAY, working_hours
 
 from ..adapters import providers
-from ..tools.availability_params import WINDOW_MAX_DAYS, WINDOW_MIN_DAYS, WINDOW_PARAM, WORK_END_PARAM, WORK_START_PARAM
+from ..tools.availability_params import (
+    WINDOW_MAX_DAYS,
+    WINDOW_MIN_DAYS,
+    WINDOW_PARAM,
+    WORK_END_PARAM,
+    WORK_START_PARAM,
+    hours_text,
+)
 from ..tools.cipher import get_cipher
 
 SECRET_PARAMS = {
@@ -112,8 +119,8 @@ class ResConfigSettings(models.TransientModel):
                 raise ValidationError(_(
                     "The working day must start before it ends, both between 00:00 and 23:59 (it is set from "
                     "%(start)s to %(end)s).",
-                    start=_hours_text(settings.fieldops_working_hours_start),
-                    end=_hours_text(settings.fieldops_working_hours_end))) from None
+                    start=hours_text(settings.fieldops_working_hours_start),
+                    end=hours_text(settings.fieldops_working_hours_end))) from None
 
     @api.depends("company_id")
     def _compute_secret_set(self):
@@ -171,8 +178,3 @@ class ResConfigSettings(models.TransientModel):
             },
         }
 
-
-def _hours_text(hours):
-    """Decimal hours as the form shows them (8.5 is 08:30); negative or past-midnight values as typed."""
-    minutes = round(abs(hours) * 60)
-    return f"{'-' if hours < 0 else ''}{minutes // 60:02d}:{minutes % 60:02d}"

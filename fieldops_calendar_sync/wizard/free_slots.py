@@ -17,14 +17,10 @@ from calsync.errors import InvalidEvent
 from calsync.slots import slots_for_job
 
 from ..models.calendar_connection_busy import REFRESHED_STATES
+from ..tools.availability_params import hours_text
 from ..tools.odoo_time import aware, naive
 
 SLOT_STEP = timedelta(minutes=15)  # slots start on the quarter hour: times a dispatcher would pick
-
-
-def _hours_text(hours):
-    minutes = round(hours * 60)
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def _quarter_up(moment):
@@ -74,8 +70,8 @@ class FreeSlots(models.TransientModel):
             "searched_text": _(
                 "Free times of at least %(duration)s for %(worker)s, %(day_start)s to %(day_end)s (%(zone)s), "
                 "Monday to Friday, over the next %(days)s days.",
-                duration=_hours_text(duration.total_seconds() / 3600), worker=worker.name,
-                day_start=_hours_text(hours[0]), day_end=_hours_text(hours[1]), zone=zone_name, days=window.days),
+                duration=hours_text(duration.total_seconds() / 3600), worker=worker.name,
+                day_start=hours_text(hours[0]), day_end=hours_text(hours[1]), zone=zone_name, days=window.days),
         }
         connections = Connection.sudo().search([("company_id", "=", job.company_id.id),
                                                 ("state", "in", REFRESHED_STATES)])
@@ -115,7 +111,7 @@ class FreeSlots(models.TransientModel):
             values["empty_reason"] = _(
                 "%(worker)s has no free time of %(duration)s in working hours over the next %(days)s days. Shorten "
                 "the job, choose another worker, or widen the busy times window in Settings.",
-                worker=worker.name, duration=_hours_text(duration.total_seconds() / 3600), days=window.days)
+                worker=worker.name, duration=hours_text(duration.total_seconds() / 3600), days=window.days)
         values["line_ids"] = [(0, 0, {"start": naive(slot.start), "end": naive(slot.job_end(duration)),
                                       "free_until": naive(slot.end)}) for slot in slots]
         return self.create(values)
