@@ -14,7 +14,10 @@ def shared_actions(emu) -> dict:
     return {
         "inject_fault": lambda p: emu.inject_fault(p["kind"], p.get("count", 1), p.get("retry_after"),
                                                    p.get("delay"), p.get("path_contains"), p.get("after", 0)),
-        # an admin creates a user (Google Admin console, Entra "New user"): the account exists, nobody signed in
+        # an admin creates a user, as the Admin SDK's users.insert (developers.google.com/admin-sdk/directory/
+        # reference/rest/v1/users/insert) or Graph's "Create user" (POST /users, learn.microsoft.com/graph/api/
+        # user-post-users) would: the account exists, nobody signed in. A sandbox-only shortcut: the providers'
+        # calendar APIs have no such call, and the emulated APIs are unchanged by it
         "create_account": lambda p: {"account": emu.create_account(p["account"])},
         "person_create": lambda p: {"id": emu.person_create(p["account"], p.get("fields", {}),
                                                             p.get("calendar_id"))},
